@@ -33,9 +33,9 @@ int
 aa_roles_map_parse(const u_char *json, size_t len, aa_roles_map_t **map,
     char *err, size_t errlen)
 {
+    size_t           i, group_len;
     json_t          *root, *roles;
     const char      *group;
-    size_t           group_len;
     json_error_t     jerr;
     aa_roles_map_t  *m;
 
@@ -54,6 +54,20 @@ aa_roles_map_parse(const u_char *json, size_t len, aa_roles_map_t **map,
     root = json_loadb((const char *) json, len,
                       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (root == NULL) {
+        for (i = 0; i < len; i++) {
+            if (json[i] != ' ' && json[i] != '\t' && json[i] != '\r'
+                && json[i] != '\n')
+            {
+                break;
+            }
+        }
+
+        if (i == len) {
+            aa_set_err(err, errlen, "the mapping is empty: write {} for "
+                       "no group");
+            return AA_ERROR;
+        }
+
         aa_set_err(err, errlen, "line %d, column %d: %s",
                    jerr.line, jerr.column, jerr.text);
         return AA_ERROR;
