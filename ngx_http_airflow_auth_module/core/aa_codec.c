@@ -112,10 +112,6 @@ aa_base64_decode(u_char *dst, size_t *dst_len, const u_char *src,
 
     n = len - pad;
 
-    if (n % 4 == 1) {
-        return AA_ERROR;
-    }
-
     d = dst;
 
     for (i = 0; i + 4 <= n; i += 4) {
@@ -148,7 +144,7 @@ aa_base64_decode(u_char *dst, size_t *dst_len, const u_char *src,
         *d++ = (u_char) (v[0] << 2 | v[1] >> 4);
         break;
 
-    default: /* 3 */
+    case 3:
         v[0] = aa_base64_value(src[i]);
         v[1] = aa_base64_value(src[i + 1]);
         v[2] = aa_base64_value(src[i + 2]);
@@ -160,6 +156,10 @@ aa_base64_decode(u_char *dst, size_t *dst_len, const u_char *src,
         *d++ = (u_char) (v[0] << 2 | v[1] >> 4);
         *d++ = (u_char) (v[1] << 4 | v[2] >> 2);
         break;
+
+    default:
+        /* one character left: 6 bits are not a byte */
+        return AA_ERROR;
     }
 
     *dst_len = d - dst;

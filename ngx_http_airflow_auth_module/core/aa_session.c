@@ -22,8 +22,8 @@ static int aa_json_set_list(json_t *obj, const char *key,
     const aa_strlist_t *l);
 static int aa_json_set_int(json_t *obj, const char *key, int64_t v);
 static int aa_json_dump(json_t *obj, aa_alloc_t *a, aa_str_t *out);
-static int aa_json_get_str(json_t *obj, const char *key, int required,
-    aa_alloc_t *a, aa_str_t *out);
+static int aa_json_get_str(json_t *obj, const char *key, aa_alloc_t *a,
+    aa_str_t *out);
 static int aa_json_get_list(json_t *obj, const char *key, aa_alloc_t *a,
     aa_strlist_t *out);
 static int aa_json_get_int(json_t *obj, const char *key, int64_t *out);
@@ -207,6 +207,7 @@ aa_json_copy_str(json_t *v, aa_alloc_t *a, aa_str_t *out)
     p = json_string_value(v);
     len = json_string_length(v);
 
+    /* jansson refuses \u0000 unless asked; this holds whatever the flags */
     if (memchr(p, '\0', len) != NULL) {
         return AA_DECLINED;
     }
@@ -222,19 +223,15 @@ aa_json_copy_str(json_t *v, aa_alloc_t *a, aa_str_t *out)
 }
 
 
+/* A missing string reads as empty; "user" is checked for that later. */
 static int
-aa_json_get_str(json_t *obj, const char *key, int required, aa_alloc_t *a,
-    aa_str_t *out)
+aa_json_get_str(json_t *obj, const char *key, aa_alloc_t *a, aa_str_t *out)
 {
     json_t  *v;
 
     v = json_object_get(obj, key);
 
     if (v == NULL) {
-        if (required) {
-            return AA_DECLINED;
-        }
-
         out->data = aa_strdup(a, (const u_char *) "", 0);
         out->len = 0;
 
@@ -332,18 +329,16 @@ aa_session_decode(const u_char *json, size_t len, aa_alloc_t *a,
         goto failed;
     }
 
-    if ((rc = aa_json_get_str(root, "user", 1, a, &r.user)) != AA_OK
-        || (rc = aa_json_get_str(root, "email", 0, a, &r.email)) != AA_OK
-        || (rc = aa_json_get_str(root, "name", 0, a, &r.name)) != AA_OK
+    if ((rc = aa_json_get_str(root, "user", a, &r.user)) != AA_OK
+        || (rc = aa_json_get_str(root, "email", a, &r.email)) != AA_OK
+        || (rc = aa_json_get_str(root, "name", a, &r.name)) != AA_OK
         || (rc = aa_json_get_list(root, "groups", a, &r.groups)) != AA_OK
         || (rc = aa_json_get_list(root, "roles", a, &r.roles)) != AA_OK
-        || (rc = aa_json_get_str(root, "idp", 0, a, &r.idp)) != AA_OK
-        || (rc = aa_json_get_str(root, "idp_type", 0, a, &r.idp_type))
-           != AA_OK
-        || (rc = aa_json_get_str(root, "sub", 0, a, &r.sub)) != AA_OK
-        || (rc = aa_json_get_str(root, "sid", 0, a, &r.sid)) != AA_OK
-        || (rc = aa_json_get_str(root, "id_token", 0, a, &r.id_token))
-           != AA_OK
+        || (rc = aa_json_get_str(root, "idp", a, &r.idp)) != AA_OK
+        || (rc = aa_json_get_str(root, "idp_type", a, &r.idp_type)) != AA_OK
+        || (rc = aa_json_get_str(root, "sub", a, &r.sub)) != AA_OK
+        || (rc = aa_json_get_str(root, "sid", a, &r.sid)) != AA_OK
+        || (rc = aa_json_get_str(root, "id_token", a, &r.id_token)) != AA_OK
         || (rc = aa_json_get_int(root, "created", &r.created)) != AA_OK
         || (rc = aa_json_get_int(root, "expires", &r.expires)) != AA_OK
         || (rc = aa_json_get_int(root, "last_seen", &r.last_seen)) != AA_OK

@@ -33,32 +33,59 @@ static void decode_ok(const char *in, const u_char *want, size_t want_len);
 static void decode_fails(const char *in);
 
 
+/*
+ * Input and output live in buffers of exactly the documented size, so the
+ * ASan build catches a read past the text or a write past (len * 3) / 4 + 3.
+ */
 static void
 decode_ok(const char *in, const u_char *want, size_t want_len)
 {
-    size_t  n;
-    u_char  buf[256];
+    int      rc;
+    size_t   n, len;
+    u_char  *src, *dst;
+
+    len = strlen(in);
+    src = malloc(len ? len : 1);
+    dst = malloc(len * 3 / 4 + 3);
+    assert_non_null(src);
+    assert_non_null(dst);
+    memcpy(src, in, len);
 
     n = 9999;
+    rc = aa_base64_decode(dst, &n, src, len);
 
-    if (aa_base64_decode(buf, &n, (const u_char *) in, strlen(in)) != AA_OK) {
+    if (rc != AA_OK) {
         fail_msg("\"%s\" did not decode", in);
     }
 
     assert_int_equal(n, want_len);
-    assert_memory_equal(buf, want, want_len);
+    assert_memory_equal(dst, want, want_len);
+
+    free(src);
+    free(dst);
 }
 
 
 static void
 decode_fails(const char *in)
 {
-    size_t  n;
-    u_char  buf[256];
+    int      rc;
+    size_t   n, len;
+    u_char  *src, *dst;
 
-    if (aa_base64_decode(buf, &n, (const u_char *) in, strlen(in))
-        != AA_ERROR)
-    {
+    len = strlen(in);
+    src = malloc(len ? len : 1);
+    dst = malloc(len * 3 / 4 + 3);
+    assert_non_null(src);
+    assert_non_null(dst);
+    memcpy(src, in, len);
+
+    rc = aa_base64_decode(dst, &n, src, len);
+
+    free(src);
+    free(dst);
+
+    if (rc != AA_ERROR) {
         fail_msg("\"%s\" decoded", in);
     }
 }
