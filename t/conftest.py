@@ -15,28 +15,11 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lib import httpc  # noqa: E402
+from lib.confs import AUTH_HTTP, PROTECTED_SERVER  # noqa: E402
 from lib.sealer import Keyring, Sealer  # noqa: E402
 from lib.servers import Nginx, Redis, Upstream, free_port  # noqa: E402,F401
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-# http-level directives most suites start from.
-AUTH_HTTP = """\
-    airflow_auth_redis @redis@;
-    airflow_auth_secret_file @secret_file@;
-"""
-
-# A protected location and an open one, both proxied to the upstream.
-PROTECTED_SERVER = """\
-        location / {
-            airflow_auth on;
-            proxy_pass http://@upstream@;
-        }
-        location /open/ {
-            airflow_auth off;
-            proxy_pass http://@upstream@;
-        }
-"""
 
 # Only long enough strings are checked, so a short value cannot match a log
 # line by chance.
@@ -226,9 +209,9 @@ def session(admin):
             args += ["--email", email]
         if name is not None:
             args += ["--name", name]
-        if groups is not None:
+        if groups:
             args += ["--groups", ",".join(groups)]
-        if roles is not None:
+        if roles:
             args += ["--roles", ",".join(roles)]
         if roles_mapping is not None:
             args += ["--roles-mapping", str(roles_mapping)]
@@ -261,7 +244,3 @@ def sealer(redis, secret_file, secrets):
 def http():
     """The raw HTTP client module: http.request(port, ...), http.Connection."""
     return httpc
-
-
-def cookie_header(value, name="airflow_auth"):
-    return "%s=%s" % (name, value)
