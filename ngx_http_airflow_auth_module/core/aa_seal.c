@@ -114,7 +114,7 @@ aa_keyring_line(aa_keyring_t *kr, const u_char *p, size_t len, size_t lineno,
 {
     int      rc;
     size_t   n;
-    u_char   secret[AA_SECRET_MAX_LEN + 3];
+    u_char   secret[AA_SECRET_MAX_LINE * 3 / 4 + 3];
 
     if (len > AA_SECRET_MAX_LINE) {
         aa_set_err(err, errlen, "line %zu: key is longer than %d bytes",
@@ -130,6 +130,13 @@ aa_keyring_line(aa_keyring_t *kr, const u_char *p, size_t len, size_t lineno,
     if (aa_base64_decode(secret, &n, p, len) != AA_OK) {
         OPENSSL_cleanse(secret, sizeof(secret));
         aa_set_err(err, errlen, "line %zu: not valid base64", lineno);
+        return AA_ERROR;
+    }
+
+    if (n > AA_SECRET_MAX_LEN) {
+        OPENSSL_cleanse(secret, sizeof(secret));
+        aa_set_err(err, errlen, "line %zu: key is longer than %d bytes",
+                   lineno, AA_SECRET_MAX_LEN);
         return AA_ERROR;
     }
 

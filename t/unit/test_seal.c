@@ -228,6 +228,41 @@ key_file_holds_at_most_sixteen_keys(void **state)
 
 
 static void
+key_longer_than_1024_bytes_is_refused(void **state)
+{
+    char          *text, err[256];
+    size_t         len;
+    u_char         key[1025];
+    aa_keyring_t   kr;
+
+    text = malloc(4096);
+    assert_non_null(text);
+    memset(key, 0x42, sizeof(key));
+
+    len = aa_base64url_encode((u_char *) text, key, 1024);
+    assert_int_equal(aa_keyring_load(&kr, (u_char *) text, len, err,
+                                     sizeof(err)),
+                     AA_OK);
+    assert_int_equal(kr.nkeys, 1);
+
+    len = aa_base64url_encode((u_char *) text, key, 1025);
+    assert_int_equal(aa_keyring_load(&kr, (u_char *) text, len, err,
+                                     sizeof(err)),
+                     AA_ERROR);
+    assert_string_equal(err, "line 1: key is longer than 1024 bytes");
+
+    memset(text, 'A', 4096);
+    assert_int_equal(aa_keyring_load(&kr, (u_char *) text, 4096, err,
+                                     sizeof(err)),
+                     AA_ERROR);
+    assert_string_equal(err, "line 1: key is longer than 1024 bytes");
+    assert_int_equal(kr.nkeys, 0);
+
+    free(text);
+}
+
+
+static void
 keyring_wipe_clears_every_byte(void **state)
 {
     size_t         i;
@@ -722,6 +757,7 @@ main(void)
         AA_TEST(key_file_with_comments_blank_lines_and_crlf_loads),
         AA_TEST(key_file_errors_name_the_line),
         AA_TEST(key_file_holds_at_most_sixteen_keys),
+        AA_TEST(key_longer_than_1024_bytes_is_refused),
         AA_TEST(keyring_wipe_clears_every_byte),
         AA_TEST(session_ids_are_random),
         AA_TEST(cookie_round_trip),
