@@ -288,7 +288,7 @@ aa_admin_parse_args(aa_admin_args_t *args, int argc, char **argv)
     for (i = 1; i < argc; i++) {
         arg = argv[i];
 
-        if (strncmp(arg, "--", 2) != 0) {
+        if (arg[0] != '-' || arg[1] == '\0') {
             if (nwords == 0) {
                 if (strcmp(arg, "session") != 0) {
                     aa_admin_err("unknown command \"%s\" (expected "
@@ -330,7 +330,7 @@ aa_admin_parse_args(aa_admin_args_t *args, int argc, char **argv)
             }
         }
 
-        if (opt->name == NULL) {
+        if (opt->name == NULL || arg[1] != '-') {
             aa_admin_err("unknown option \"%.*s\"; try --help", (int) n, arg);
             return AA_ERROR;
         }
