@@ -9,6 +9,7 @@
 #   make bench        wrk: authenticated vs plain proxy_pass, same run
 #   make fuzz         each libFuzzer harness for FUZZ_SECONDS
 
+SHELL        := /bin/bash
 NGINX_SRC    ?= /usr/share/nginx/src
 BUILD        ?= build
 SAN          ?=

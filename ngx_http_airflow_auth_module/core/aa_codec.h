@@ -45,7 +45,10 @@ size_t aa_json_escape(u_char *dst, const u_char *src, size_t len);
  */
 size_t aa_header_clean(u_char *dst, const u_char *src, size_t len);
 
-/* Percent-encodes all but RFC 3986 unreserved characters and '/'. */
+/*
+ * Percent-encodes all but RFC 3986 unreserved characters and '/'.  With
+ * dst == NULL returns the size that would be written.
+ */
 size_t aa_uri_escape(u_char *dst, const u_char *src, size_t len);
 
 /* Compares in time that depends on len only: 0 when equal. */
