@@ -15,12 +15,16 @@
 #include "aa_url.h"
 
 
-static int aa_url_shape_ok(const u_char *url, size_t len);
+static int aa_url_shape_ok(const u_char *url, size_t len, int decoded);
 static int aa_hex_value(u_char c);
 
 
+/*
+ * A raw value holds no space; once decoded, a space is a legitimate part of
+ * a path ("/dags/my%20dag") and does not make the URL leave our host.
+ */
 static int
-aa_url_shape_ok(const u_char *url, size_t len)
+aa_url_shape_ok(const u_char *url, size_t len, int decoded)
 {
     size_t  i;
 
@@ -33,7 +37,9 @@ aa_url_shape_ok(const u_char *url, size_t len)
     }
 
     for (i = 0; i < len; i++) {
-        if (url[i] < 0x21 || url[i] == 0x7f || url[i] == '\\') {
+        if (url[i] < 0x20 || url[i] == 0x7f || url[i] == '\\'
+            || (url[i] == ' ' && !decoded))
+        {
             return 0;
         }
     }
@@ -66,7 +72,7 @@ aa_return_url_ok(const u_char *url, size_t len)
     size_t  i, n;
     u_char  decoded[AA_RETURN_URL_MAX];
 
-    if (len > AA_RETURN_URL_MAX || !aa_url_shape_ok(url, len)) {
+    if (len > AA_RETURN_URL_MAX || !aa_url_shape_ok(url, len, 0)) {
         return 0;
     }
 
@@ -93,5 +99,5 @@ aa_return_url_ok(const u_char *url, size_t len)
         i += 2;
     }
 
-    return aa_url_shape_ok(decoded, n);
+    return aa_url_shape_ok(decoded, n, 1);
 }
