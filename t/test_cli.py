@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from lib import confs
 from lib.resp import RespClient
 from lib.sealer import Key, Keyring, make_record, session_hash
 from lib.servers import free_port, port_open, stop_process, wait_for
@@ -657,6 +658,35 @@ def test_sentinel_url_finds_the_master(cli, redis, tmp_path, secret_file,
         stop_process(proc, sig=signal.SIGTERM)
 
 
+def test_sentinel_with_its_own_password_and_a_db(cli, redis_factory,
+                                                 tmp_path, secret_file,
+                                                 keyring):
+    master = redis_factory(password="shared-pw")
+    port = free_port()
+
+    def args(d):
+        conf = d / "sentinel.conf"
+        conf.write_text("port %d\nbind 127.0.0.1\ndir %s\n"
+                        "requirepass shared-pw\n"
+                        "sentinel monitor m1 127.0.0.1 %d 1\n"
+                        "sentinel auth-pass m1 shared-pw\n"
+                        % (port, d, master.port))
+        return [str(conf), "--sentinel"]
+
+    proc = _start_redis(args, tmp_path, "sentinel",
+                        lambda d: port_open(port))
+    try:
+        # the sentinel answers NOAUTH first; it gets AUTH but no SELECT
+        url = "sentinel://:shared-pw@127.0.0.1:%d/m1/4" % port
+        r = cli("--redis", url, "--secret-file", secret_file, "session",
+                "create", "--user", "alice", "--roles", "Admin")
+        assert r.returncode == 0, r.stderr
+        h = session_hash(sid_of(keyring, r.stdout))
+        assert master.cli("-n", "4", "EXISTS", PREFIX + "s:" + h) == "1"
+    finally:
+        stop_process(proc)
+
+
 # -- bad arguments -----------------------------------------------------------
 
 @pytest.fixture
@@ -824,3 +854,32 @@ def test_no_secret_or_key_material_is_ever_printed(cli, redis, tmp_path):
     for r in runs:
         for s in forbidden:
             assert s not in r.stdout and s not in r.stderr, r.args
+
+
+# -- the gateway accepts what the CLI writes ---------------------------------
+
+def test_the_module_accepts_a_cli_session_until_it_is_revoked(
+        nginx, upstream, admin, roles_file):
+    ng = nginx()
+    cookie = create(admin, "alice", "--email", "alice@example.com",
+                    "--name", "Alice", "--groups", "data-eng,ops",
+                    "--roles-mapping", roles_file, "--idp", "ops-cli")
+
+    r = confs.get(ng, "/dags", session=cookie)
+    assert r.status == 200, r
+    seen = upstream.last()
+    assert seen.header("X-Airflow-User") == "alice"
+    assert seen.header("X-Airflow-Email") == "alice@example.com"
+    assert seen.header("X-Airflow-Name") == "Alice"
+    assert seen.header("X-Airflow-Roles") == "User,Op,Viewer"
+    assert seen.header("X-Airflow-Groups") == "data-eng,ops"
+    assert seen.header("X-Airflow-Idp") == "ops-cli"
+
+    r = confs.get(ng, confs.ENDPOINT + "/whoami", session=cookie)
+    assert r.status == 200, r
+    assert r.json()["idp_type"] == "cli"
+
+    r = admin("session", "revoke", "--user", "alice")
+    assert r.stdout == "revoked 1 session(s)\n", r
+    r = confs.get(ng, "/dags", session=cookie)
+    assert r.status == 401, r

@@ -139,7 +139,7 @@ static int aa_admin_str(aa_admin_t *ad, const char *s, aa_str_t *out);
 static int aa_admin_connect(aa_admin_t *ad);
 static redisContext *aa_admin_connect_to(aa_admin_t *ad, const char *what,
     const aa_str_t *host, int port, const aa_str_t *path);
-static int aa_admin_login(aa_admin_t *ad, redisContext *c);
+static int aa_admin_login(aa_admin_t *ad, redisContext *c, int select);
 static int aa_admin_sentinel(aa_admin_t *ad);
 static int aa_admin_sentinel_ask(aa_admin_t *ad, redisContext *c,
     aa_str_t *host, int *port);
@@ -667,7 +667,7 @@ aa_admin_connect(aa_admin_t *ad)
         return AA_ERROR;
     }
 
-    return aa_admin_login(ad, ad->redis);
+    return aa_admin_login(ad, ad->redis, 1);
 }
 
 
@@ -734,9 +734,12 @@ aa_admin_connect_to(aa_admin_t *ad, const char *what, const aa_str_t *host,
 }
 
 
-/* AUTH (with the user name when the URL has one), then SELECT. */
+/*
+ * AUTH (with the user name when the URL has one), then SELECT unless this
+ * is a sentinel, which has no databases.
+ */
 static int
-aa_admin_login(aa_admin_t *ad, redisContext *c)
+aa_admin_login(aa_admin_t *ad, redisContext *c, int select)
 {
     u_char       db[16];
     size_t       argc;
@@ -761,7 +764,7 @@ aa_admin_login(aa_admin_t *ad, redisContext *c)
         freeReplyObject(r);
     }
 
-    if (ad->url.db != 0) {
+    if (select && ad->url.db != 0) {
         argv[0] = (aa_str_t) aa_string("SELECT");
         argv[1].data = db;
         argv[1].len = snprintf((char *) db, sizeof(db), "%d", ad->url.db);
@@ -811,7 +814,7 @@ aa_admin_sentinel(aa_admin_t *ad)
             continue;
         }
 
-        if (aa_admin_login(ad, c) != AA_OK) {
+        if (aa_admin_login(ad, c, 1) != AA_OK) {
             redisFree(c);
             continue;
         }
@@ -877,7 +880,7 @@ aa_admin_sentinel_ask(aa_admin_t *ad, redisContext *c, aa_str_t *host,
     {
         freeReplyObject(r);
 
-        if (aa_admin_login(ad, c) != AA_OK) {
+        if (aa_admin_login(ad, c, 0) != AA_OK) {
             return AA_ERROR;
         }
 
