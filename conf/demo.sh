@@ -44,6 +44,10 @@ chmod 711 "$tmp"
 mkdir -p "$tmp/logs" "$tmp/redis" \
     "$tmp/temp/body" "$tmp/temp/proxy" "$tmp/temp/fastcgi" \
     "$tmp/temp/uwsgi" "$tmp/temp/scgi"
+# nginx maps the module; a copy of our own keeps a rebuild of build/ (make
+# overwrites the .so in place) from pulling it from under the workers.
+cp "$MODULE" "$tmp/ngx_http_airflow_auth_module.so"
+MODULE=$tmp/ngx_http_airflow_auth_module.so
 
 pids=()
 cleaned=0
