@@ -251,9 +251,9 @@ def test_default_role_applies_only_when_no_group_maps(admin, redis, keyring,
 ])
 def test_a_user_without_any_role_is_refused(admin, redis, roles_file, args):
     args = [str(roles_file) if a == "@roles@" else a for a in args]
-    r = admin("session", "create", "--user", "mallory", *args)
+    r = admin("session", "create", "--user", "mallory\r\nthe end", *args)
     assert_one_error_line(r, 1, "no role")
-    assert "mallory" in r.stderr
+    assert "mallory\\x0d\\x0athe end" in r.stderr
     assert redis.cli("DBSIZE") == "0"
 
 
@@ -749,6 +749,7 @@ BAD_ARGS = [
     (CREATE + ["--roles-mapping", "@badjson@"], "line"),
     (CREATE + ["--roles-mapping", "@badrole@"], "admins"),
     (CREATE + ["--roles", "Admin", "--name", "\udcff"], "UTF-8"),
+    (["session", "list\r\nFLUSHALL"], "list\\x0d\\x0aFLUSHALL"),
 ]
 
 BAD_CONFIG = [

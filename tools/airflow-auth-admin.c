@@ -211,16 +211,32 @@ static const aa_admin_opt_t  aa_admin_opts[] = {
 };
 
 
+/*
+ * One line on stderr whatever the message quotes (a user name, an unknown
+ * argument, a Redis error): control bytes are shown as \xNN.
+ */
 static void
 aa_admin_err(const char *fmt, ...)
 {
+    int      n;
+    char     buf[2048];
+    size_t   i;
     va_list  args;
+
+    va_start(args, fmt);
+    n = vsnprintf(buf, sizeof(buf), fmt, args);
+    va_end(args);
 
     fputs(AA_ADMIN_NAME ": ", stderr);
 
-    va_start(args, fmt);
-    vfprintf(stderr, fmt, args);
-    va_end(args);
+    for (i = 0; n > 0 && i < (size_t) n && i < sizeof(buf) - 1; i++) {
+        if ((u_char) buf[i] < 0x20 || buf[i] == 0x7f) {
+            fprintf(stderr, "\\x%02x", (u_char) buf[i]);
+
+        } else {
+            fputc(buf[i], stderr);
+        }
+    }
 
     fputc('\n', stderr);
 }
