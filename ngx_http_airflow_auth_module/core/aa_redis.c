@@ -491,7 +491,14 @@ aa_redis_parse_host(const u_char *p, const u_char *end, int default_port,
             return AA_ERROR;
         }
 
-        if ((size_t) (q - host) >= sizeof(addr)) {
+        /* inet_pton() reads a C string: a NUL inside would cut it short */
+        for (p = host; p < q; p++) {
+            if (aa_redis_hex(*p) < 0 && *p != ':' && *p != '.') {
+                break;
+            }
+        }
+
+        if (p < q || (size_t) (q - host) >= sizeof(addr)) {
             aa_set_err(err, errlen, "invalid IPv6 address %s",
                        aa_redis_err_text(text, sizeof(text), host, q));
             return AA_ERROR;

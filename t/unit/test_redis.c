@@ -323,6 +323,31 @@ test_url_errors_never_show_the_password(void **state)
 }
 
 
+/* found by fuzz_redis_url: inet_pton() stopped at the NUL */
+
+static void
+test_url_nul_inside_ipv6_literal(void **state)
+{
+    char            err[256];
+    aa_redis_url_t  u;
+
+    assert_int_equal(aa_redis_url_parse((const u_char *)
+                                        LIT("redis://[::2\0x]"),
+                                        AA_POOL(state), &u, err,
+                                        sizeof(err)),
+                     AA_ERROR);
+    assert_non_null(strstr(err, "invalid IPv6 address \"::2?x\""));
+
+    assert_int_equal(aa_redis_url_parse((const u_char *)
+                                        LIT("sentinel://[::1]:1,[::2\0\0?"
+                                            "[::2]/m"),
+                                        AA_POOL(state), &u, err,
+                                        sizeof(err)),
+                     AA_ERROR);
+    assert_non_null(strstr(err, "invalid IPv6 address"));
+}
+
+
 static void
 test_url_unix_path_length(void **state)
 {
@@ -1064,6 +1089,7 @@ main(void)
         AA_TEST(test_url_all_fields_of_sentinel_list),
         AA_TEST(test_url_binary_password_is_decoded_whole),
         AA_TEST(test_url_errors_never_show_the_password),
+        AA_TEST(test_url_nul_inside_ipv6_literal),
         AA_TEST(test_url_unix_path_length),
         AA_TEST(test_url_error_text_is_cut_and_printable),
         AA_TEST(test_session_hash_is_sha256_hex),
