@@ -254,16 +254,19 @@ ngx_http_airflow_auth_redis_setup(ngx_http_airflow_auth_redis_t *rd)
     u = &rd->amcf->redis;
 
     if (u->password.len) {
-        n = 0;
-        ngx_str_set(&argv[n++], "AUTH");
+        /* ngx_str_set() is two statements: no n++ inside it */
+        ngx_str_set(&argv[0], "AUTH");
+        n = 1;
 
         if (u->username.len) {
             argv[n].data = u->username.data;
-            argv[n++].len = u->username.len;
+            argv[n].len = u->username.len;
+            n++;
         }
 
         argv[n].data = u->password.data;
-        argv[n++].len = u->password.len;
+        argv[n].len = u->password.len;
+        n++;
 
         op = ngx_http_airflow_auth_redis_queue(rd, n, argv, NULL, NULL);
         if (op == NULL) {
@@ -347,8 +350,8 @@ ngx_http_airflow_auth_redis_reserve(ngx_http_airflow_auth_redis_t *rd,
 
     if (used + len > NGX_HTTP_AIRFLOW_AUTH_REDIS_MAX_OUT) {
         ngx_http_airflow_auth_redis_log_error(rd, 0,
-                                "%uz bytes waiting to be sent, refusing more",
-                                used);
+                                "cannot queue a %uz-byte command behind %uz "
+                                "bytes not sent yet", len, used);
         return NGX_ERROR;
     }
 
