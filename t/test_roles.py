@@ -127,15 +127,16 @@ def test_roles_computed_by_the_cli_from_a_mapping_file(
     assert get(ng, "/admin/x", c).status == admin_status
 
 
-def test_mapping_with_no_match_and_no_default_gives_no_role(
-        nginx, upstream, session, mapping):
-    ng = nginx(server=SERVER)
-    c = session("erin", groups=["strangers"], roles_mapping=mapping)
+def test_cli_refuses_a_user_the_mapping_gives_no_role(admin, mapping,
+                                                      redis):
+    # FAB semantics: no mapped group and no default role means no access,
+    # so the CLI must not mint a session the gateway would refuse at login.
+    r = admin("session", "create", "--user", "erin", "--groups", "strangers",
+              "--roles-mapping", str(mapping))
 
-    r = get(ng, "/admin/x", c)
-
-    assert r.status == 403
-    assert upstream.count() == 0
+    assert r.returncode != 0
+    assert r.stdout.strip() == ""
+    assert redis.cli("DBSIZE") == "0"
 
 
 def test_require_role_at_http_level_config_is_per_location(nginx, upstream,
