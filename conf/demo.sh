@@ -14,7 +14,8 @@
 # DEMO_ONESHOT=1 runs the curl lines itself, checks what they return,
 # prints the results and exits (non-zero if one is not as expected).
 # DEMO_KEEP=1 keeps the temporary directory (config, logs) afterwards.
-# BUILD=dir picks the build directory (default build).
+# BUILD=dir picks the build directory (default build); with SAN=1 it holds
+# the ASan+UBSan build, and nginx runs with libasan preloaded.
 
 set -euo pipefail
 
@@ -180,15 +181,26 @@ http {
 }
 EOF
 
-if ! "$NGINX" -t -q -p "$tmp" -c "$tmp/nginx.conf" -e "$tmp/logs/error.log" \
-        2>"$tmp/logs/nginx-t.log"; then
+# An ASan-built module needs the ASan runtime loaded first into Debian's
+# nginx; its reports go to files in logs/, checked at the end.
+nginx_env=()
+if [ "${SAN:-}" = 1 ]; then
+    nginx_env=(
+        "LD_PRELOAD=$(gcc -print-file-name=libasan.so)"
+        "ASAN_OPTIONS=detect_leaks=0:log_path=$tmp/logs/asan"
+        "UBSAN_OPTIONS=print_stacktrace=1:log_path=$tmp/logs/ubsan"
+    )
+fi
+if ! env "${nginx_env[@]}" "$NGINX" -t -q -p "$tmp" -c "$tmp/nginx.conf" \
+        -e "$tmp/logs/error.log" 2>"$tmp/logs/nginx-t.log"; then
     echo "demo: nginx -t failed:" >&2
     cat "$tmp/logs/nginx-t.log" >&2
     DEMO_KEEP=1
     exit 1
 fi
 
-"$NGINX" -p "$tmp" -c "$tmp/nginx.conf" -e "$tmp/logs/error.log" \
+env "${nginx_env[@]}" \
+    "$NGINX" -p "$tmp" -c "$tmp/nginx.conf" -e "$tmp/logs/error.log" \
     -g "daemon off;" </dev/null >>"$tmp/logs/nginx.out" 2>&1 &
 pids+=($!)
 base=http://127.0.0.1:$gateway_port
@@ -323,6 +335,17 @@ check "logout clears the cookie" 200 \
     "[Ss]et-[Cc]ookie: $cookie_name=;" -H "$jar" "$base/_airflow_auth/logout"
 check "after logout the old cookie is refused" 401 \
     '"error"' -H "$jar" "$base/_airflow_auth/whoami"
+
+if [ -n "$(find "$tmp/logs" -name 'asan*' -o -name 'ubsan*')" ]; then
+    echo "   FAIL: sanitizer reports:"
+    cat "$tmp"/logs/asan* "$tmp"/logs/ubsan* 2>/dev/null | head -40
+    failed=$((failed + 1))
+fi
+if grep -E -q '\[(alert|crit|emerg)\]' "$tmp/logs/error.log"; then
+    echo "   FAIL: the error log has alerts:"
+    grep -E '\[(alert|crit|emerg)\]' "$tmp/logs/error.log" | head -5
+    failed=$((failed + 1))
+fi
 
 if [ "$failed" -ne 0 ]; then
     echo "demo: $failed check(s) failed; logs kept in $tmp/logs"
