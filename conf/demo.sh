@@ -283,7 +283,8 @@ check() {
     local name=$1 want=$2 pattern=$3 out status
     shift 3
     out=$(curl -sS -i --max-time 10 "$@" 2>&1) || true
-    status=$(printf '%s\n' "$out" | sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p')
+    status=$(printf '%s\n' "$out" \
+        | sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p')
     echo "== $name"
     echo "   curl $*"
     printf '%s\n' "$out" | tr -d '\r' \
