@@ -15,6 +15,7 @@
  */
 
 #include "ngx_http_airflow_auth_redis.h"
+#include "ngx_http_airflow_auth_session.h"
 
 
 #define NGX_HTTP_AIRFLOW_AUTH_REDIS_BACKOFF       1000
@@ -81,6 +82,85 @@ static ngx_int_t ngx_http_airflow_auth_redis_test_connect(ngx_connection_t *c);
 static void ngx_http_airflow_auth_redis_fail(ngx_http_airflow_auth_redis_t *rd,
     ngx_err_t err, const char *reason);
 static void ngx_http_airflow_auth_redis_close(ngx_http_airflow_auth_redis_t *rd);
+
+
+/*
+ * airflow_auth_redis: parses the URL and resolves the address once, at
+ * configuration time.
+ */
+char *
+ngx_http_airflow_auth_redis_conf(ngx_conf_t *cf,
+    ngx_http_airflow_auth_main_conf_t *amcf, ngx_str_t *url)
+{
+    u_char         *p;
+    ngx_url_t       u;
+    aa_alloc_t      a;
+    aa_redis_url_t *ru;
+    char            err[256];
+
+    a.alloc = ngx_http_airflow_auth_palloc;
+    a.data = cf->pool;
+    ru = &amcf->redis;
+
+    /* the URL may hold a password: it is never echoed into the log */
+    if (aa_redis_url_parse(url->data, url->len, &a, ru, err, sizeof(err))
+        != AA_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"airflow_auth_redis\": %s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ru->scheme == AA_REDIS_TLS || ru->scheme == AA_REDIS_SENTINEL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"airflow_auth_redis\": %s URLs are not "
+                           "supported by this version yet",
+                           ru->scheme == AA_REDIS_TLS ? "rediss://"
+                                                      : "sentinel://");
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    if (ru->scheme == AA_REDIS_UNIX) {
+        u.url.len = sizeof("unix:") - 1 + ru->path.len;
+        u.url.data = ngx_pnalloc(cf->pool, u.url.len);
+        if (u.url.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(ngx_cpymem(u.url.data, "unix:", sizeof("unix:") - 1),
+                   ru->path.data, ru->path.len);
+
+    } else {
+        u.url.len = ru->hosts[0].host.len + sizeof("[]:65535") - 1;
+        u.url.data = ngx_pnalloc(cf->pool, u.url.len);
+        if (u.url.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        p = ngx_strlchr(ru->hosts[0].host.data,
+                        ru->hosts[0].host.data + ru->hosts[0].host.len, ':')
+            ? ngx_sprintf(u.url.data, "[%*s]:%d", ru->hosts[0].host.len,
+                          ru->hosts[0].host.data, ru->hosts[0].port)
+            : ngx_sprintf(u.url.data, "%*s:%d", ru->hosts[0].host.len,
+                          ru->hosts[0].host.data, ru->hosts[0].port);
+        u.url.len = p - u.url.data;
+    }
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"airflow_auth_redis\": cannot use \"%V\": %s",
+                           &u.url, u.err ? u.err : "no address");
+        return NGX_CONF_ERROR;
+    }
+
+    amcf->redis_url = *url;
+    amcf->redis_addr = &u.addrs[0];
+    amcf->redis_name = u.url;
+
+    return NGX_CONF_OK;
+}
 
 
 ngx_http_airflow_auth_redis_t *

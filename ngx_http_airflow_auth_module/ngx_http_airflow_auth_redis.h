@@ -16,6 +16,9 @@ typedef void (*ngx_http_airflow_auth_redis_handler_pt)(void *data,
     aa_reply_t *reply);
 
 
+char *ngx_http_airflow_auth_redis_conf(ngx_conf_t *cf,
+    ngx_http_airflow_auth_main_conf_t *amcf, ngx_str_t *url);
+
 ngx_http_airflow_auth_redis_t *ngx_http_airflow_auth_redis_create(
     ngx_cycle_t *cycle, ngx_http_airflow_auth_main_conf_t *amcf);
 void ngx_http_airflow_auth_redis_destroy(ngx_http_airflow_auth_redis_t *rd);
