@@ -87,7 +87,9 @@ $(BUILD)/nginx/objs/Makefile: config $(NGINX_SRC)/configure
 $(MODULE): $(BUILD)/nginx/objs/Makefile $(CORE_SRC) $(CORE_HDR) \
            $(NGX_SRC) $(NGX_HDR)
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules
-	cp $(BUILD)/nginx/objs/ngx_http_airflow_auth_module.so $@
+	@# a new inode: workers that have the old .so mapped keep running
+	cp $(BUILD)/nginx/objs/ngx_http_airflow_auth_module.so $@.tmp
+	mv -f $@.tmp $@
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/aa_test.h $(BUILD)/libaa_core.a
 	@mkdir -p $(dir $@)
