@@ -88,7 +88,7 @@ ngx_http_airflow_auth_access_handler(ngx_http_request_t *r)
     }
 
     if (ctx->lookup == NGX_HTTP_AIRFLOW_AUTH_LOOKUP_NONE) {
-        rc = ngx_http_airflow_auth_session_lookup(r, ctx);
+        rc = ngx_http_airflow_auth_session_lookup(r, ctx, 1);
 
         if (rc == NGX_AGAIN) {
             return NGX_AGAIN;

@@ -25,6 +25,7 @@
 
 typedef struct ngx_http_airflow_auth_redis_s     ngx_http_airflow_auth_redis_t;
 typedef struct ngx_http_airflow_auth_redis_op_s  ngx_http_airflow_auth_redis_op_t;
+typedef struct ngx_http_airflow_auth_cache_s     ngx_http_airflow_auth_cache_t;
 
 
 typedef struct {
@@ -47,10 +48,14 @@ typedef struct {
 
     ngx_str_t                        csp;
 
+    size_t                           cache_size;    /* 0: off */
+    ngx_http_airflow_auth_cache_t   *cache;
+
     ngx_flag_t                       used;
 
     /* per worker, made in init_process */
     ngx_http_airflow_auth_redis_t   *redis_client;
+    ngx_flag_t                       cache_live;    /* hears revocations */
 } ngx_http_airflow_auth_main_conf_t;
 
 
@@ -106,6 +111,7 @@ typedef struct {
 
     unsigned                         has_cookie:1;
     unsigned                         identity:1;
+    unsigned                         cached:1;
 } ngx_http_airflow_auth_ctx_t;
 
 

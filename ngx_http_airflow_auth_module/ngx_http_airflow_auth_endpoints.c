@@ -132,7 +132,7 @@ ngx_http_airflow_auth_logout(ngx_http_request_t *r,
     if (ctx->step == NGX_HTTP_AIRFLOW_AUTH_STEP_LOOKUP) {
 
         if (ctx->lookup == NGX_HTTP_AIRFLOW_AUTH_LOOKUP_NONE) {
-            rc = ngx_http_airflow_auth_session_lookup(r, ctx);
+            rc = ngx_http_airflow_auth_session_lookup(r, ctx, 0);
             if (rc != NGX_OK) {
                 return rc == NGX_AGAIN ? NGX_AGAIN
                                        : NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -195,7 +195,7 @@ ngx_http_airflow_auth_whoami(ngx_http_request_t *r,
     }
 
     if (ctx->lookup == NGX_HTTP_AIRFLOW_AUTH_LOOKUP_NONE) {
-        rc = ngx_http_airflow_auth_session_lookup(r, ctx);
+        rc = ngx_http_airflow_auth_session_lookup(r, ctx, 0);
         if (rc != NGX_OK) {
             return rc == NGX_AGAIN ? NGX_AGAIN
                                    : NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -10,6 +10,7 @@
 
 #include "ngx_http_airflow_auth_common.h"
 #include "ngx_http_airflow_auth_access.h"
+#include "ngx_http_airflow_auth_cache.h"
 #include "ngx_http_airflow_auth_pages.h"
 #include "ngx_http_airflow_auth_redis.h"
 #include "ngx_http_airflow_auth_session.h"
@@ -41,6 +42,8 @@ static char *ngx_http_airflow_auth_roles_mapping(ngx_conf_t *cf,
 static char *ngx_http_airflow_auth_default_role(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_airflow_auth_require_role(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_airflow_auth_session_cache(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_airflow_auth_read_file(ngx_conf_t *cf,
     ngx_str_t *name, size_t max, ngx_str_t *out, ngx_file_info_t *fi);
@@ -114,6 +117,13 @@ static ngx_command_t  ngx_http_airflow_auth_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_airflow_auth_main_conf_t, max_lifetime),
+      NULL },
+
+    { ngx_string("airflow_auth_session_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_airflow_auth_session_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("airflow_auth_roles_mapping"),
@@ -287,6 +297,7 @@ ngx_http_airflow_auth_create_main_conf(ngx_conf_t *cf)
      *     amcf->redis_client = NULL;
      */
 
+    amcf->cache_size = NGX_CONF_UNSET_SIZE;
     amcf->redis_timeout = NGX_CONF_UNSET_MSEC;
     amcf->idle_timeout = NGX_CONF_UNSET;
     amcf->max_lifetime = NGX_CONF_UNSET;
@@ -332,6 +343,14 @@ ngx_http_airflow_auth_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (ngx_http_airflow_auth_pages_csp(cf, &amcf->csp) != NGX_OK) {
         return NGX_CONF_ERROR;
+    }
+
+    if (amcf->cache_size == NGX_CONF_UNSET_SIZE) {
+        amcf->cache_size = 10 * 1024 * 1024;
+    }
+
+    if (amcf->used && amcf->cache_size) {
+        return ngx_http_airflow_auth_cache_conf(cf, amcf);
     }
 
     return NGX_CONF_OK;
@@ -762,6 +781,42 @@ ngx_http_airflow_auth_require_role(ngx_conf_t *cf, ngx_command_t *cmd,
 
         *role = value[i];
     }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_airflow_auth_session_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_airflow_auth_main_conf_t  *amcf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value;
+
+    if (amcf->cache_size != NGX_CONF_UNSET_SIZE) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        amcf->cache_size = 0;
+        return NGX_CONF_OK;
+    }
+
+    size = ngx_parse_size(&value[1]);
+
+    if (size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"airflow_auth_session_cache\" takes \"off\" or "
+                           "a size of at least %uzk, not \"%V\"",
+                           8 * ngx_pagesize / 1024, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    amcf->cache_size = (size_t) size;
 
     return NGX_CONF_OK;
 }

@@ -9,6 +9,7 @@
  */
 
 #include "ngx_http_airflow_auth_session.h"
+#include "ngx_http_airflow_auth_cache.h"
 #include "ngx_http_airflow_auth_headers.h"
 #include "ngx_http_airflow_auth_redis.h"
 
@@ -57,7 +58,7 @@ ngx_http_airflow_auth_cookie_name(ngx_http_request_t *r, ngx_str_t *name)
 
 ngx_int_t
 ngx_http_airflow_auth_session_lookup(ngx_http_request_t *r,
-    ngx_http_airflow_auth_ctx_t *ctx)
+    ngx_http_airflow_auth_ctx_t *ctx, ngx_uint_t use_cache)
 {
     ngx_str_t                           name, value, argv[2];
     aa_alloc_t                          a;
@@ -86,6 +87,11 @@ ngx_http_airflow_auth_session_lookup(ngx_http_request_t *r,
     }
 
     aa_redis_session_hash(ctx->id, AA_SESSION_ID_LEN, ctx->hash);
+
+    if (use_cache && ngx_http_airflow_auth_cache_get(r, ctx) == NGX_OK) {
+        ctx->lookup = NGX_HTTP_AIRFLOW_AUTH_LOOKUP_FOUND;
+        return NGX_OK;
+    }
 
     a.alloc = ngx_http_airflow_auth_palloc;
     a.data = r->pool;
@@ -162,6 +168,7 @@ ngx_http_airflow_auth_session_got(void *data, aa_reply_t *reply)
 
     if (ctx->lookup == NGX_HTTP_AIRFLOW_AUTH_LOOKUP_FOUND) {
         ngx_http_airflow_auth_session_refresh(r, ctx);
+        ngx_http_airflow_auth_cache_put(r, ctx);
     }
 
     ngx_http_airflow_auth_session_wake(r);
@@ -355,6 +362,8 @@ ngx_http_airflow_auth_session_destroy(ngx_http_request_t *r,
     }
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_airflow_auth_module);
+
+    ngx_http_airflow_auth_cache_delete(amcf, ctx->hash, AA_REDIS_HASH_LEN);
 
     a.alloc = ngx_http_airflow_auth_palloc;
     a.data = r->pool;

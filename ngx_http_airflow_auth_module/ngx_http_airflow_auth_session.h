@@ -13,10 +13,12 @@
 /*
  * NGX_OK with ctx->lookup FOUND, ABSENT or UNAVAILABLE when the answer is
  * known at once; NGX_AGAIN with ctx->lookup PENDING while Redis is asked,
- * after which the request's phases run again; NGX_ERROR.
+ * after which the request's phases run again; NGX_ERROR.  With use_cache,
+ * a cached identity may answer (ctx->vars, user and roles only; the full
+ * record is read from Redis otherwise).
  */
 ngx_int_t ngx_http_airflow_auth_session_lookup(ngx_http_request_t *r,
-    ngx_http_airflow_auth_ctx_t *ctx);
+    ngx_http_airflow_auth_ctx_t *ctx, ngx_uint_t use_cache);
 
 /*
  * Deletes the looked-up session, its index entries and announces the
