@@ -212,7 +212,7 @@ ngx_http_airflow_auth_forbid(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_airflow_auth_unauthenticated(ngx_http_request_t *r)
 {
-    ngx_str_t  login, json, esc;
+    ngx_str_t  login;
 
     if (ngx_http_airflow_auth_login_url(r, &r->unparsed_uri, &login)
         != NGX_OK)
@@ -225,25 +225,7 @@ ngx_http_airflow_auth_unauthenticated(ngx_http_request_t *r)
                    ngx_http_airflow_auth_send_redirect(r, &login));
     }
 
-    esc.len = aa_json_escape(NULL, login.data, login.len);
-    json.len = sizeof("{\"error\":\"authentication required\","
-                      "\"login_url\":\"\"}") - 1 + esc.len;
-    json.data = ngx_pnalloc(r->pool, json.len);
-    if (json.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    esc.data = ngx_cpymem(json.data,
-                          "{\"error\":\"authentication required\","
-                          "\"login_url\":\"",
-                          sizeof("{\"error\":\"authentication required\","
-                                 "\"login_url\":\"") - 1);
-    esc.data += aa_json_escape(esc.data, login.data, login.len);
-    ngx_memcpy(esc.data, "\"}", 2);
-
-    return ngx_http_airflow_auth_finish(r,
-               ngx_http_airflow_auth_send_json(r, NGX_HTTP_UNAUTHORIZED,
-                                               &json));
+    return ngx_http_airflow_auth_login_required(r, &login);
 }
 
 

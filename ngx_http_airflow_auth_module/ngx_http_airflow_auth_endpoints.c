@@ -187,7 +187,7 @@ ngx_http_airflow_auth_whoami(ngx_http_request_t *r,
     ngx_http_airflow_auth_ctx_t *ctx)
 {
     ngx_int_t   rc;
-    ngx_str_t   json, next, login, esc;
+    ngx_str_t   json, next, login;
     aa_alloc_t  a;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -231,24 +231,7 @@ ngx_http_airflow_auth_whoami(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        esc.len = aa_json_escape(NULL, login.data, login.len);
-        json.len = sizeof("{\"error\":\"authentication required\","
-                          "\"login_url\":\"\"}") - 1 + esc.len;
-        json.data = ngx_pnalloc(r->pool, json.len);
-        if (json.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        esc.data = ngx_cpymem(json.data, "{\"error\":\"authentication "
-                              "required\",\"login_url\":\"",
-                              sizeof("{\"error\":\"authentication "
-                                     "required\",\"login_url\":\"") - 1);
-        esc.data += aa_json_escape(esc.data, login.data, login.len);
-        ngx_memcpy(esc.data, "\"}", 2);
-
-        return ngx_http_airflow_auth_finish(r,
-                   ngx_http_airflow_auth_send_json(r, NGX_HTTP_UNAUTHORIZED,
-                                                   &json));
+        return ngx_http_airflow_auth_login_required(r, &login);
     }
 }
 
@@ -297,6 +280,35 @@ ngx_http_airflow_auth_login_url(ngx_http_request_t *r, ngx_str_t *next,
     aa_uri_escape(p, next->data, next->len);
 
     return NGX_OK;
+}
+
+
+/* 401 with a JSON body that tells a script where to send its user. */
+ngx_int_t
+ngx_http_airflow_auth_login_required(ngx_http_request_t *r, ngx_str_t *login)
+{
+    u_char     *p;
+    size_t      len;
+    ngx_str_t   json;
+
+    static const char  head[] = "{\"error\":\"authentication required\","
+                                "\"login_url\":\"";
+
+    len = aa_json_escape(NULL, login->data, login->len);
+
+    json.len = sizeof(head) - 1 + len + sizeof("\"}") - 1;
+    json.data = ngx_pnalloc(r->pool, json.len);
+    if (json.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(json.data, head, sizeof(head) - 1);
+    p += aa_json_escape(p, login->data, login->len);
+    ngx_memcpy(p, "\"}", sizeof("\"}") - 1);
+
+    return ngx_http_airflow_auth_finish(r,
+               ngx_http_airflow_auth_send_json(r, NGX_HTTP_UNAUTHORIZED,
+                                               &json));
 }
 
 

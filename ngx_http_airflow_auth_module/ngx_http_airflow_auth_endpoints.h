@@ -34,6 +34,10 @@ ngx_int_t ngx_http_airflow_auth_endpoint(ngx_http_request_t *r,
 ngx_int_t ngx_http_airflow_auth_login_url(ngx_http_request_t *r,
     ngx_str_t *next, ngx_str_t *url);
 
+/* 401 with {"error": ..., "login_url": login}; returns NGX_DONE. */
+ngx_int_t ngx_http_airflow_auth_login_required(ngx_http_request_t *r,
+    ngx_str_t *login);
+
 /* Sends the response and finalizes the request: returns NGX_DONE. */
 ngx_int_t ngx_http_airflow_auth_finish(ngx_http_request_t *r, ngx_int_t rc);
 
