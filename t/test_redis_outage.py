@@ -4,6 +4,7 @@ itself when Redis does."""
 
 import socket
 import struct
+import threading
 import time
 
 from lib import httpc
@@ -76,12 +77,70 @@ def test_requests_during_an_outage_log_the_reason_once_not_per_request(
     started = time.monotonic()
     for _ in range(30):
         statuses.append(get(ng, "/x", c).status)
+        # spread over ~4 s: several 1 s back-off periods, so several
+        # reconnect attempts fail, all inside one 10 s log interval
+        time.sleep(0.13)
     elapsed = time.monotonic() - started
 
     assert statuses == [503] * 30
     new = redis_lines(ng)[before:]
     assert 1 <= len(new) <= 2, "\n".join(new)
-    assert elapsed < 15, "requests waited on a dead Redis: %.1fs" % elapsed
+    assert elapsed < 20, "requests waited on a dead Redis: %.1fs" % elapsed
+
+
+class HangUpServer:
+    """Stands in for a Redis that accepts and hangs up at once; counts the
+    connections it got."""
+
+    def __init__(self, port):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(64)
+        self.sock.settimeout(0.1)
+        self.accepted = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.accepted += 1
+            conn.close()
+
+    def stop(self):
+        self.running = False
+        self.thread.join(5)
+        self.sock.close()
+
+
+def test_failing_redis_is_not_hammered_on_every_request(nginx, redis,
+                                                        session):
+    ng = nginx(http=HTTP)
+    c = session("alice", roles=["Admin"])
+    assert get(ng, "/x", c).status == 200
+
+    redis.kill()
+    fake = HangUpServer(redis.port)
+    try:
+        started = time.monotonic()
+        statuses = []
+        while time.monotonic() - started < 2.5:
+            statuses.append(get(ng, "/x", c).status)
+            time.sleep(0.05)
+        accepted = fake.accepted
+    finally:
+        fake.stop()
+
+    assert len(statuses) >= 20
+    assert set(statuses) == {503}
+    # about one attempt per second of back-off, not one per request
+    assert 1 <= accepted <= 5, "%d connections for %d requests" % (
+        accepted, len(statuses))
 
 
 def test_hung_redis_gives_503_within_the_configured_timeout(
