@@ -86,7 +86,11 @@ ngx_http_airflow_auth_session_lookup(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    aa_redis_session_hash(ctx->id, AA_SESSION_ID_LEN, ctx->hash);
+    if (aa_redis_session_hash(ctx->id, AA_SESSION_ID_LEN, ctx->hash)
+        != AA_OK)
+    {
+        return NGX_ERROR;
+    }
 
     if (use_cache && ngx_http_airflow_auth_cache_get(r, ctx) == NGX_OK) {
         ctx->lookup = NGX_HTTP_AIRFLOW_AUTH_LOOKUP_FOUND;

@@ -1632,7 +1632,10 @@ aa_admin_create(aa_admin_t *ad)
         return AA_ADMIN_EXIT_FAILED;
     }
 
-    aa_redis_session_hash(id, AA_SESSION_ID_LEN, hash);
+    if (aa_redis_session_hash(id, AA_SESSION_ID_LEN, hash) != AA_OK) {
+        aa_admin_err("cannot hash the session id");
+        return AA_ADMIN_EXIT_FAILED;
+    }
 
     hstr.data = hash;
     hstr.len = AA_REDIS_HASH_LEN;

@@ -702,7 +702,7 @@ aa_redis_find_last(const u_char *p, const u_char *end, u_char c)
 
 /* Keys */
 
-void
+int
 aa_redis_session_hash(const u_char *id, size_t id_len, u_char *out)
 {
     u_char        md[EVP_MAX_MD_SIZE];
@@ -711,17 +711,12 @@ aa_redis_session_hash(const u_char *id, size_t id_len, u_char *out)
     if (EVP_Digest(id, id_len, md, &md_len, EVP_sha256(), NULL) != 1
         || md_len != 32)
     {
-        /*
-         * The interface has no way to fail.  A random hash names no
-         * stored session, so a lookup misses and a write is never read:
-         * the caller fails closed instead of sharing one fixed key.
-         */
-        if (RAND_bytes(md, 32) != 1) {
-            abort();
-        }
+        return AA_ERROR;
     }
 
     aa_hex_encode(out, md, 32);
+
+    return AA_OK;
 }
 
 

@@ -46,7 +46,7 @@ typedef struct {
     aa_str_t           master;       /* sentinel master name */
     aa_str_t           username;     /* empty: AUTH password only */
     aa_str_t           password;     /* empty: no AUTH */
-    int                db;           /* 0..(1<<16) */
+    int                db;           /* 0..65535 */
 } aa_redis_url_t;
 
 
@@ -62,8 +62,8 @@ typedef struct {
 int aa_redis_url_parse(const u_char *url, size_t len, aa_alloc_t *a,
     aa_redis_url_t *u, char *err, size_t errlen);
 
-/* hex(SHA-256(id)) into out[AA_REDIS_HASH_LEN]. */
-void aa_redis_session_hash(const u_char *id, size_t id_len, u_char *out);
+/* hex(SHA-256(id)) into out[AA_REDIS_HASH_LEN]; AA_ERROR if hashing fails. */
+int aa_redis_session_hash(const u_char *id, size_t id_len, u_char *out);
 
 /* prefix "s:" hash, prefix "u:" user, prefix "sid:" idp ":" sid, prefix "inv" */
 int aa_redis_key_session(const aa_str_t *prefix, const u_char *hash,

@@ -13,6 +13,7 @@
 #define AA_SEAL_H
 
 #include "aa_core.h"
+#include "aa_codec.h"
 
 
 #define AA_SECRET_MIN_LEN     32

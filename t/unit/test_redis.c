@@ -405,13 +405,14 @@ test_session_hash_is_sha256_hex(void **state)
     }
 
     out[AA_REDIS_HASH_LEN] = 'Z';
-    aa_redis_session_hash(id, sizeof(id), out);
+    assert_int_equal(aa_redis_session_hash(id, sizeof(id), out), AA_OK);
 
     assert_memory_equal(out, "630dcd2966c4336691125448bbb25b4ff412a49c732db2c8"
                         "abc1b8581bd710dd", AA_REDIS_HASH_LEN);
     assert_int_equal(out[AA_REDIS_HASH_LEN], 'Z');
 
-    aa_redis_session_hash((const u_char *) "abc", 3, out);
+    assert_int_equal(aa_redis_session_hash((const u_char *) "abc", 3, out),
+                     AA_OK);
     assert_memory_equal(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9c"
                         "b410ff61f20015ad", AA_REDIS_HASH_LEN);
 }
@@ -429,7 +430,8 @@ test_keys(void **state)
     aa_str_t  sid = aa_test_str("00uX:y");
     aa_str_t  odd = aa_test_str("a\0b\r\n*");
 
-    aa_redis_session_hash((const u_char *) "abc", 3, hash);
+    assert_int_equal(aa_redis_session_hash((const u_char *) "abc", 3, hash),
+                     AA_OK);
 
     assert_int_equal(aa_redis_key_session(&prefix, hash, AA_POOL(state),
                                           &key),
