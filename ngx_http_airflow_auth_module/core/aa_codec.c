@@ -340,3 +340,57 @@ aa_memeq_ct(const u_char *a, const u_char *b, size_t len)
 {
     return CRYPTO_memcmp(a, b, len) != 0;
 }
+
+
+int
+aa_percent_decode(u_char *dst, size_t *dst_len, const u_char *src,
+    size_t len)
+{
+    int      hi, lo;
+    size_t   i, n;
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+
+        if (src[i] != '%') {
+            dst[n++] = src[i];
+            continue;
+        }
+
+        if (len - i < 3) {
+            return AA_ERROR;
+        }
+
+        hi = aa_hex_digit(src[i + 1]);
+        lo = aa_hex_digit(src[i + 2]);
+
+        if (hi < 0 || lo < 0) {
+            return AA_ERROR;
+        }
+
+        dst[n++] = (u_char) (hi << 4 | lo);
+        i += 2;
+    }
+
+    *dst_len = n;
+
+    return AA_OK;
+}
+
+
+int
+aa_hex_digit(u_char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
+}

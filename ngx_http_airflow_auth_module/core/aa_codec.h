@@ -51,6 +51,17 @@ size_t aa_header_clean(u_char *dst, const u_char *src, size_t len);
  */
 size_t aa_uri_escape(u_char *dst, const u_char *src, size_t len);
 
+/* The value of a hex digit in either case, or -1. */
+int aa_hex_digit(u_char c);
+
+/*
+ * Decodes %XX escapes (either case) into dst, which may be src itself;
+ * AA_ERROR for a '%' not followed by two hex digits.  Other bytes are
+ * copied as they are.
+ */
+int aa_percent_decode(u_char *dst, size_t *dst_len, const u_char *src,
+    size_t len);
+
 /* Compares in time that depends on len only: 0 when equal. */
 int aa_memeq_ct(const u_char *a, const u_char *b, size_t len);
 

@@ -66,7 +66,6 @@ static int aa_redis_parse_port(const u_char *p, const u_char *end,
     int *port, char *err, size_t errlen);
 static int aa_redis_parse_db(const u_char *p, const u_char *end, int *db,
     char *err, size_t errlen);
-static int aa_redis_hex(u_char c);
 static const char *aa_redis_err_text(char *buf, size_t size,
     const u_char *p, const u_char *end);
 static const u_char *aa_redis_find(const u_char *p, const u_char *end,
@@ -393,8 +392,7 @@ static int
 aa_redis_percent_decode(const u_char *p, const u_char *end, aa_alloc_t *a,
     aa_str_t *out)
 {
-    int      hi, lo;
-    u_char  *d;
+    const u_char  *q;
 
     out->len = 0;
     out->data = NULL;
@@ -403,60 +401,24 @@ aa_redis_percent_decode(const u_char *p, const u_char *end, aa_alloc_t *a,
         return AA_OK;
     }
 
-    d = aa_alloc(a, end - p + 1);
-    if (d == NULL) {
+    for (q = p; q < end; q++) {
+        if (*q <= 0x20 || *q == 0x7f) {
+            return AA_ERROR;
+        }
+    }
+
+    out->data = aa_alloc(a, end - p + 1);
+    if (out->data == NULL) {
         return AA_ERROR;
     }
 
-    out->data = d;
-
-    while (p < end) {
-
-        if (*p <= 0x20 || *p == 0x7f) {
-            return AA_ERROR;
-        }
-
-        if (*p != '%') {
-            *d++ = *p++;
-            continue;
-        }
-
-        if (end - p < 3) {
-            return AA_ERROR;
-        }
-
-        hi = aa_redis_hex(p[1]);
-        lo = aa_redis_hex(p[2]);
-
-        if (hi < 0 || lo < 0) {
-            return AA_ERROR;
-        }
-
-        *d++ = (u_char) (hi << 4 | lo);
-        p += 3;
+    if (aa_percent_decode(out->data, &out->len, p, end - p) != AA_OK) {
+        return AA_ERROR;
     }
 
-    *d = '\0';
-    out->len = d - out->data;
+    out->data[out->len] = '\0';
 
     return AA_OK;
-}
-
-
-static int
-aa_redis_hex(u_char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return -1;
 }
 
 
@@ -493,7 +455,7 @@ aa_redis_parse_host(const u_char *p, const u_char *end, int default_port,
 
         /* inet_pton() reads a C string: a NUL inside would cut it short */
         for (p = host; p < q; p++) {
-            if (aa_redis_hex(*p) < 0 && *p != ':' && *p != '.') {
+            if (aa_hex_digit(*p) < 0 && *p != ':' && *p != '.') {
                 break;
             }
         }

@@ -12,11 +12,11 @@
  * whatever decodes the value once more on its way to the browser.
  */
 
+#include "aa_codec.h"
 #include "aa_url.h"
 
 
 static int aa_url_shape_ok(const u_char *url, size_t len, int decoded);
-static int aa_hex_value(u_char c);
 
 
 /*
@@ -48,55 +48,18 @@ aa_url_shape_ok(const u_char *url, size_t len, int decoded)
 }
 
 
-static int
-aa_hex_value(u_char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return -1;
-}
-
-
 int
 aa_return_url_ok(const u_char *url, size_t len)
 {
-    int     hi, lo;
-    size_t  i, n;
+    size_t  n;
     u_char  decoded[AA_RETURN_URL_MAX];
 
     if (len > AA_RETURN_URL_MAX || !aa_url_shape_ok(url, len, 0)) {
         return 0;
     }
 
-    n = 0;
-
-    for (i = 0; i < len; i++) {
-        if (url[i] != '%') {
-            decoded[n++] = url[i];
-            continue;
-        }
-
-        if (len - i < 3) {
-            return 0;
-        }
-
-        hi = aa_hex_value(url[i + 1]);
-        lo = aa_hex_value(url[i + 2]);
-
-        if (hi < 0 || lo < 0) {
-            return 0;
-        }
-
-        decoded[n++] = (u_char) (hi << 4 | lo);
-        i += 2;
+    if (aa_percent_decode(decoded, &n, url, len) != AA_OK) {
+        return 0;
     }
 
     return aa_url_shape_ok(decoded, n, 1);

@@ -340,6 +340,40 @@ memeq_ct_compares(void **state)
 }
 
 
+static void
+percent_decode_is_strict_and_works_in_place(void **state)
+{
+    size_t  n;
+    u_char  buf[64];
+
+    static const char  *bad[] = { "%", "%2", "a%", "%zz", "%g0", "%0g",
+                                  "ok%2" };
+    size_t  i;
+
+    memcpy(buf, "/a%2Fb%2fc%20%00%FF", 19);
+    assert_int_equal(aa_percent_decode(buf, &n, buf, 19), AA_OK);
+    assert_int_equal(n, 10);
+    assert_memory_equal(buf, "/a/b/c \0\xff", 10);
+
+    assert_int_equal(aa_percent_decode(buf, &n, (const u_char *) "", 0),
+                     AA_OK);
+    assert_int_equal(n, 0);
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (aa_percent_decode(buf, &n, (const u_char *) bad[i],
+                              strlen(bad[i]))
+            != AA_ERROR)
+        {
+            fail_msg("accepted \"%s\"", bad[i]);
+        }
+    }
+
+    assert_int_equal(aa_hex_digit('a'), 10);
+    assert_int_equal(aa_hex_digit('F'), 15);
+    assert_int_equal(aa_hex_digit('g'), -1);
+}
+
+
 int
 main(void)
 {
@@ -357,6 +391,7 @@ main(void)
         AA_TEST(header_clean_removes_cr_lf_nul_and_del),
         AA_TEST(uri_escape_keeps_unreserved_and_slash_only),
         AA_TEST(memeq_ct_compares),
+        AA_TEST(percent_decode_is_strict_and_works_in_place),
     };
 
     return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
