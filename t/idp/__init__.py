@@ -1,0 +1,2 @@
+"""Identity providers for the OIDC tests: a controllable mock OP
+(mock_op) and a launcher for panva's oidc-provider (op)."""
