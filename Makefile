@@ -24,7 +24,7 @@ NGX_HDR  := $(wildcard $(MODDIR)/*.h)
 UNIT_SRC := $(wildcard t/unit/test_*.c)
 FUZZ_SRC := $(wildcard t/fuzz/fuzz_*.c)
 
-PKGS       := jansson hiredis libcrypto
+PKGS       := jansson hiredis libcrypto cjose
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
