@@ -146,7 +146,7 @@ def sign_jwt(claims, key, alg, header_extra=None, kid=True):
     header, False leaves it out, a string puts that string."""
     header = {"alg": alg, "typ": "JWT"}
     if kid is True:
-        header["kid"] = key.key_id
+        header["kid"] = key["kid"]
     elif kid:
         header["kid"] = kid
     if header_extra:
@@ -190,6 +190,7 @@ class MockOP:
                  clients=None, port=0, **switches):
         if shape not in SHAPES:
             raise ValueError("shape must be one of %s" % (SHAPES,))
+        self._check(switches)
         self.client_id = client_id
         self.client_secret = client_secret
         self.clients = {client_id: client_secret}
@@ -207,6 +208,7 @@ class MockOP:
 
         self.rsa = _new_key("RSA", _kid("rsa"))
         self.ec = _new_key("EC", _kid("ec"))
+        self._first_rsa = self.rsa
         self.retired = []          # old signers still published
         self.pending = None        # rotated-to key not yet in the JWKS
         self._rsa2 = None
@@ -274,9 +276,14 @@ class MockOP:
         return self
 
     def reset(self):
-        """Back to the switches given at construction, counters zeroed."""
+        """Back to the switches and signing key given at construction,
+        counters zeroed, codes and access tokens forgotten: one mock can
+        serve many tests."""
         with self._lock:
             self.switches = copy.deepcopy(self._base_switches)
+            self.rsa = self._first_rsa
+            self.retired = []
+            self.pending = None
             self._reset_state()
 
     def _reset_state(self):
@@ -314,7 +321,7 @@ class MockOP:
                 self.retired.append(self.rsa)
             self.rsa = new
             self.pending = None if publish else new
-            return new.key_id
+            return new["kid"]
 
     def publish(self):
         with self._lock:
@@ -495,12 +502,12 @@ class MockOP:
 
         key = self.signing_key(alg)
         if case == "alg_none":
-            return unsigned_jwt(claims, {"kid": key.key_id})
+            return unsigned_jwt(claims, {"kid": key["kid"]})
         if case in ("hs256_pem", "hs256_jwk"):
             secret = (self.public_pem() if case == "hs256_pem"
                       else self.public_jwk_json())
             hkey = jwk.JWK(kty="oct", k=b64u(secret))
-            return sign_jwt(claims, hkey, "HS256", kid=self.rsa.key_id)
+            return sign_jwt(claims, hkey, "HS256", kid=self.rsa["kid"])
         if case == "kid_absent":
             return sign_jwt(claims, key, alg, kid=False)
         if case == "kid_unknown":
@@ -552,7 +559,7 @@ class MockOP:
             claims.pop("sub", None)
         header = {"typ": "logout+jwt"}
         if variant == "alg_none":
-            return unsigned_jwt(claims, dict(header, kid=self.rsa.key_id))
+            return unsigned_jwt(claims, dict(header, kid=self.rsa["kid"]))
         token = sign_jwt(claims, self.rsa, "RS256", header_extra=header)
         if variant == "bad_signature":
             token = flip_signature(token)
@@ -771,7 +778,7 @@ class MockOP:
             st = self.state()
             st["switches"] = copy.deepcopy(self.switches)
             st["issuer"] = self.issuer
-            st["kids"] = [k.key_id for k in self.published_keys()]
+            st["kids"] = [k["kid"] for k in self.published_keys()]
             return _json(200, st)
         if method != "POST":
             return _json(405, {"error": "method not allowed"})

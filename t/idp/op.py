@@ -232,11 +232,14 @@ class OidcProvider:
 
 
 def follow_until(session, url, stop_prefix, max_hops=20, method="GET",
-                 data=None):
+                 data=None, trail=None):
     """Follows redirects from url until one points at stop_prefix (an RP
     URL that has no server here); returns that URL without fetching it.
-    Returns the last response instead when a page answers first."""
+    Returns the last response instead when a page answers first.  trail,
+    a list, gets every URL fetched on the way."""
     for _ in range(max_hops):
+        if trail is not None:
+            trail.append(url)
         if method == "GET":
             r = session.get(url, allow_redirects=False, timeout=10)
         else:

@@ -180,6 +180,15 @@ const configuration = {
     await grant.save();
     return grant;
   },
+  // oidc-provider will not fetch from special-use addresses (its SSRF
+  // guard); this OP and the RPs it calls back both live on loopback.
+  fetch(url, options) {
+    const host = new URL(url).hostname;
+    if (host === '127.0.0.1' || host === 'localhost' || host === '[::1]') {
+      delete options.dispatcher;
+    }
+    return globalThis.fetch(url, options);
+  },
   renderError(ctx, out) {
     ctx.type = 'json';
     ctx.body = out;
