@@ -30,6 +30,8 @@ NODE_DIR = os.path.join(REPO, "build", "node", "oidc-provider")
 INSTALL_FILES = ("package.json", "package-lock.json")
 NPM_TIMEOUT = 600
 START_TIMEOUT = 30
+# oidc-provider 9 uses node:crypto APIs that Node.js 18 lacks.
+NODE_MIN = (20, 19)
 
 
 class OPUnavailable(RuntimeError):
@@ -59,6 +61,15 @@ def ensure_installed(node_dir=NODE_DIR):
         if shutil.which(tool) is None:
             raise OPUnavailable("%s not found (t/install-deps installs "
                                 "nodejs)" % tool)
+    out = subprocess.run(["node", "--version"], stdout=subprocess.PIPE,
+                         timeout=30).stdout.decode().strip()
+    try:
+        have = tuple(int(x) for x in out.lstrip("v").split(".")[:2])
+    except ValueError:
+        have = (0, 0)
+    if have < NODE_MIN:
+        raise OPUnavailable("node %s is too old for oidc-provider 9: need "
+                            ">= %d.%d" % ((out,) + NODE_MIN))
     os.makedirs(node_dir, exist_ok=True)
     want = _lock_hash()
     stamp = os.path.join(node_dir, ".lock-hash")
@@ -164,6 +175,8 @@ class OidcProvider:
             "OP_BACKCHANNEL_LOGOUT_URI": self.backchannel_logout_uri or "",
             "NODE_ENV": "test",
         })
+        # an ASan run's preload is for nginx, not for node
+        env.pop("LD_PRELOAD", None)
         if self.users is not None:
             env["OP_USERS"] = json.dumps(self.users)
         if self.default_user:
