@@ -27,7 +27,6 @@ import copy
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import threading
 import time
@@ -329,7 +328,8 @@ class MockOP:
 
     def signing_key(self, alg=None):
         alg = alg or self.switches["id_token_alg"]
-        return self.rsa if alg == "RS256" else self.ec
+        with self._lock:
+            return self.rsa if alg == "RS256" else self.ec
 
     def _second_rsa(self):
         if self._rsa2 is None:
@@ -441,9 +441,10 @@ class MockOP:
     def user(self):
         return dict(self.switches["user"] or DEFAULT_USER)
 
-    def id_token_claims(self, nonce, sid, user=None, now=None):
-        """The claims of a good ID token for this client."""
-        sw = self.switches
+    def id_token_claims(self, nonce, sid, user=None, now=None, sw=None):
+        """The claims of a good ID token for this client, under switches sw
+        (default: the current ones)."""
+        sw = sw or self.switches
         u = user or self.user()
         t = int(now if now is not None else time.time()) + sw["time_shift"]
         claims = {
@@ -465,13 +466,15 @@ class MockOP:
         claims.update(sw["extra_claims"])
         return claims
 
-    def make_id_token(self, nonce, sid=None, case=None, alg=None, user=None):
+    def make_id_token(self, nonce, sid=None, case=None, alg=None, user=None,
+                      sw=None):
         """An ID token for the configured client, misbehaving as `case`
         (one of ID_TOKEN_CASES, None for a good one).  Also usable without
         a login, to build tokens for direct tests."""
-        alg = alg or self.switches["id_token_alg"]
+        sw = sw or copy.deepcopy(self.switches)
+        alg = alg or sw["id_token_alg"]
         claims = self.id_token_claims(nonce, sid or secrets.token_hex(8),
-                                      user)
+                                      user, sw=sw)
         t = claims["iat"]
         if case == "wrong_iss":
             claims["iss"] = self.issuer + "/other"
@@ -708,14 +711,9 @@ class MockOP:
         elif sw["require_pkce"]:
             return self._token_error(400, "invalid_grant", "PKCE required")
 
+        id_token = self.make_id_token(c["nonce"], c["sid"], sw["id_token"],
+                                      user=c["user"], sw=sw)
         with self._lock:
-            saved = self.switches
-            self.switches = sw     # sign with the switches of this call
-            try:
-                id_token = self.make_id_token(c["nonce"], c["sid"],
-                                              sw["id_token"], user=c["user"])
-            finally:
-                self.switches = saved
             access_token = secrets.token_urlsafe(32)
             self._access_tokens[access_token] = {"user": c["user"]}
             self._state["id_tokens"].append(id_token)
