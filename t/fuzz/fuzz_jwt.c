@@ -2,7 +2,8 @@
  * libFuzzer harness: a token from the network.  The input goes through
  * aa_jwt_verify against the fixture JWKS (and a kid-less one), and,
  * since random bytes hardly ever verify, also straight into the ID-token
- * and logout-token claim checks as if it were a verified payload.  A
+ * and logout-token claim checks as if it were a verified payload, and
+ * through what reads claims and token replies after that (aa_oidc).  A
  * refusal must say why; an acceptance must hand back what was promised.
  */
 
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "aa_jwt.h"
+#include "aa_oidc.h"
 
 #include "../unit/fixtures/oidc/vectors.h"
 
@@ -20,12 +22,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void fuzz_verify(const char *jwks_json, const uint8_t *data,
     size_t size, aa_alloc_t *a);
 static void fuzz_claims(const uint8_t *data, size_t size, aa_alloc_t *a);
+static void fuzz_identity(const uint8_t *data, size_t size, aa_alloc_t *a);
 
 
 static const aa_str_t  fuzz_algs[] = {
     aa_string("RS256"), aa_string("ES256"), aa_string("PS256"),
     aa_string("ES512"), aa_string("HS256"), aa_string("none")
 };
+
+
+/* all claim names at their defaults */
+static const aa_oidc_claim_names_t  fuzz_names;
 
 
 static void
@@ -106,6 +113,57 @@ fuzz_claims(const uint8_t *data, size_t size, aa_alloc_t *a)
 }
 
 
+static void
+fuzz_identity(const uint8_t *data, size_t size, aa_alloc_t *a)
+{
+    int                  rc;
+    char                 err[256];
+    size_t               i;
+    aa_str_t             sub = aa_string("00u1a2b3c4D5e6F7g8h9");
+    aa_oidc_tokens_t     t;
+    aa_oidc_identity_t   id;
+
+    err[0] = '\0';
+    rc = aa_oidc_token_response_parse(data, size, a, &t, err, sizeof(err));
+
+    if (rc == AA_OK ? t.id_token.len == 0 : err[0] == '\0') {
+        abort();
+    }
+
+    err[0] = '\0';
+    rc = aa_oidc_claims_extract(data, size, &fuzz_names, a, &id, err,
+                                sizeof(err));
+    if (rc != AA_OK) {
+        if (err[0] == '\0' || id.groups_found) {
+            abort();
+        }
+
+        memset(&id, 0, sizeof(id));
+    }
+
+    err[0] = '\0';
+    rc = aa_oidc_userinfo_merge(data, size, &sub, &fuzz_names, a, &id, err,
+                                sizeof(err));
+    if (rc != AA_OK && err[0] == '\0') {
+        abort();
+    }
+
+    if (id.groups.nelts > AA_OIDC_GROUPS_MAX
+        || id.username.len > AA_OIDC_CLAIM_MAX)
+    {
+        abort();
+    }
+
+    for (i = 0; i < id.groups.nelts; i++) {
+        if (id.groups.elts[i].len == 0
+            || id.groups.elts[i].len > AA_OIDC_GROUP_LEN_MAX)
+        {
+            abort();
+        }
+    }
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -117,6 +175,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_verify(aa_fx_jwks, data, size, &a);
     fuzz_verify(aa_fx_jwks_two_nokid, data, size, &a);
     fuzz_claims(data, size, &a);
+    fuzz_identity(data, size, &a);
 
     aa_arena_free(&arena);
 
