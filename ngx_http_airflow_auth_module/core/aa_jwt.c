@@ -74,6 +74,7 @@ static const aa_jwt_alg_t  aa_jwt_algs[] = {
 static int aa_jwks_import(json_t *key, aa_jwk_t *k);
 static void aa_jwk_clear(aa_jwk_t *k);
 static int aa_jwt_key_ops_verify(json_t *ops);
+static int aa_jwk_members_b64(json_t *key);
 static json_t *aa_jwt_header(const u_char *token, size_t len, char *err,
     size_t errlen);
 static const aa_jwt_alg_t *aa_jwt_pick_alg(json_t *hdr,
@@ -305,6 +306,10 @@ aa_jwks_import(json_t *key, aa_jwk_t *k)
         }
     }
 
+    if (!aa_jwk_members_b64(key)) {
+        return AA_DECLINED;
+    }
+
     memset(&cerr, 0, sizeof(cjose_err));
 
     /*
@@ -375,6 +380,48 @@ aa_jwk_clear(aa_jwk_t *k)
 }
 
 
+/*
+ * The members cjose base64url-decodes must be strict unpadded base64url:
+ * cjose 0.6 aborts on an assertion for a '=' after 4n+1 characters, and a
+ * JWKS comes from the network.
+ */
+static int
+aa_jwk_members_b64(json_t *key)
+{
+    size_t              i, j, len;
+    json_t             *v;
+    const char         *s;
+    static const char  *members[] = {
+        "n", "e", "d", "p", "q", "dp", "dq", "qi", "x", "y", "k"
+    };
+
+    for (i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+        v = json_object_get(key, members[i]);
+        if (v == NULL) {
+            continue;
+        }
+
+        if (!json_is_string(v)) {
+            return 0;
+        }
+
+        s = json_string_value(v);
+        len = json_string_length(v);
+
+        for (j = 0; j < len; j++) {
+            if (!((s[j] >= 'A' && s[j] <= 'Z') || (s[j] >= 'a' && s[j] <= 'z')
+                  || (s[j] >= '0' && s[j] <= '9') || s[j] == '-'
+                  || s[j] == '_'))
+            {
+                return 0;
+            }
+        }
+    }
+
+    return 1;
+}
+
+
 static int
 aa_jwt_key_ops_verify(json_t *ops)
 {
@@ -414,6 +461,11 @@ aa_jwt_verify(const aa_jwks_t *jwks, const u_char *token, size_t len,
 
     payload_json->len = 0;
     payload_json->data = NULL;
+
+    if (jwks == NULL) {
+        aa_set_err(err, errlen, "no JWKS to verify the token with");
+        return AA_DECLINED;
+    }
 
     if (len == 0) {
         aa_set_err(err, errlen, "empty token");

@@ -193,6 +193,10 @@ test_jwks_with_no_usable_key_is_refused(void **state)
     static const char  *bad[] = {
         "", "[]", "{}", "{\"keys\":[]}", "{\"keys\":{}}", "{\"keys\":[1]}",
         "{\"keys\":[],\"keys\":[]}", "not json", aa_fx_jwks_unusable,
+        /* cjose 0.6 would abort() on these paddings */
+        "{\"keys\":[{\"kty\":\"RSA\",\"e\":\"AQAB\",\"n\":\"AAAAA=AA\"}]}",
+        "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"A=\","
+        "\"y\":\"AAAA\"}]}",
     };
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
