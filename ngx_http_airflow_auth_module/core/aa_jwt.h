@@ -23,8 +23,9 @@
 /*
  * aa_jwt_verify(): the token names a kid that no key in the JWKS has.  The
  * caller may refetch the JWKS (at most once per interval) and try again.
+ * Outside the range of nginx's NGX_* codes, so it is never mistaken for one.
  */
-#define AA_JWT_UNKNOWN_KID    -6
+#define AA_JWT_UNKNOWN_KID    -20
 
 #define AA_JWT_MAX_LEN        65536      /* bytes of compact serialisation */
 #define AA_JWKS_MAX_LEN       1048576    /* bytes of JWKS JSON */
