@@ -6,6 +6,10 @@
 
 #include "aa_test.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "aa_codec.h"
 #include "aa_jwt.h"
 
 #include "fixtures/oidc/vectors.h"
@@ -332,6 +336,59 @@ test_hs256_keyed_with_the_rsa_public_key_is_refused(void **state)
 }
 
 
+/*
+ * The HS256 vectors are the real attack: HMAC-SHA256 over header.payload
+ * keyed with the exact bytes of the RSA public key, so a verifier that let
+ * the token pick HMAC with that key as secret would accept them.
+ */
+static void
+hs256_check_vector(const char *token, const char *key)
+{
+    u_char         md[EVP_MAX_MD_SIZE], sig[128];
+    size_t         sig_len;
+    unsigned       md_len;
+    const char    *dot;
+
+    dot = strrchr(token, '.');
+    assert_non_null(dot);
+
+    assert_non_null(HMAC(EVP_sha256(), key, (int) strlen(key),
+                         (const u_char *) token, (size_t) (dot - token), md,
+                         &md_len));
+
+    sig_len = aa_base64url_encode(sig, md, md_len);
+    assert_int_equal(strlen(dot + 1), sig_len);
+    assert_memory_equal(dot + 1, sig, sig_len);
+}
+
+
+static void
+test_hs256_vectors_are_keyed_with_the_public_key_bytes(void **state)
+{
+    hs256_check_vector(aa_fx_hs256_pem, aa_fx_rsa1_pem);
+    hs256_check_vector(aa_fx_hs256_jwk, aa_fx_rsa1_jwk);
+
+    /* and the PEM really is the public half of the JWKS key rsa1 */
+    assert_non_null(strstr(aa_fx_rsa1_pem, "BEGIN PUBLIC KEY"));
+    assert_non_null(strstr(aa_fx_rsa1_jwk, "\"kid\": \"rsa1\""));
+}
+
+
+static void
+test_null_jwks_refuses(void **state)
+{
+    char      err[ERRLEN];
+    aa_str_t  payload;
+
+    err[0] = '\0';
+    assert_int_equal(aa_jwt_verify(NULL, (const u_char *) aa_fx_rs256_good,
+                                   strlen(aa_fx_rs256_good), default_algs, 3,
+                                   AA_POOL(state), &payload, err,
+                                   sizeof(err)), AA_DECLINED);
+    assert_true(err[0] != '\0');
+}
+
+
 static void
 test_alg_outside_the_allow_list_is_refused(void **state)
 {
@@ -621,6 +678,17 @@ test_iat_missing_or_not_an_integer_is_refused(void **state)
                                              "\"iat\":1700000000.5"), err),
                      AA_DECLINED);
 
+    /* no NumericDate: zero, negative, absurdly far */
+    assert_int_equal(claims_str(state, TIMED(",\"exp\":1700003600,"
+                                             "\"iat\":0"), err),
+                     AA_DECLINED);
+    assert_int_equal(claims_str(state, TIMED(",\"exp\":1700003600,"
+                                             "\"iat\":-5"), err),
+                     AA_DECLINED);
+    assert_int_equal(claims_str(state, TIMED(",\"iat\":1700000000,"
+                                             "\"exp\":9223372036854775807"),
+                                err), AA_DECLINED);
+
     /* issued an hour from now */
     assert_int_equal(claims_str(state, TIMED(",\"exp\":1700007200,"
                                              "\"iat\":1700003700"), err),
@@ -905,6 +973,8 @@ main(void)
         AA_TEST(test_bad_signature_is_refused),
         AA_TEST(test_alg_none_is_refused),
         AA_TEST(test_hs256_keyed_with_the_rsa_public_key_is_refused),
+        AA_TEST(test_hs256_vectors_are_keyed_with_the_public_key_bytes),
+        AA_TEST(test_null_jwks_refuses),
         AA_TEST(test_alg_outside_the_allow_list_is_refused),
         AA_TEST(test_alg_must_fit_the_key_type_and_curve),
         AA_TEST(test_kid_absent_with_a_single_key_is_accepted),
