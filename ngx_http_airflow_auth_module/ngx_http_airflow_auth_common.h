@@ -36,6 +36,12 @@ typedef struct {
     aa_redis_url_t                   redis;
     ngx_addr_t                      *redis_addr;
     ngx_str_t                        redis_name;   /* for logs, no password */
+    /* sentinel:// only: the sentinels' addresses, redis.nhosts of them */
+    ngx_addr_t                      *redis_sentinels;
+#if (NGX_SSL)
+    /* rediss:// only: the client TLS context, freed with the cycle */
+    ngx_ssl_t                       *redis_ssl;
+#endif
     ngx_str_t                        prefix;
     ngx_msec_t                       redis_timeout;
 

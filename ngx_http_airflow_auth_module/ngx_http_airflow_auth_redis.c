@@ -1,5 +1,5 @@
 /*
- * The worker's Redis connection, driven by nginx events.
+ * The worker's Redis connections, driven by nginx events.
  *
  * One connection per worker carries every command, pipelined: commands are
  * appended to an output buffer that the write handler flushes, and replies
@@ -7,11 +7,39 @@
  * its caller.  Ops live in memory owned by this client, not by requests: a
  * request that ends early only clears its op's handler.
  *
- * Failures (refused connect, timeout, EOF, protocol error, AUTH refused)
- * close the connection, fail every op in flight, and hold new commands off
- * for a second, so a Redis outage costs each request one quick 503 and the
- * log one line per interval, and the next attempt after the pause finds
- * Redis again by itself.
+ * A connection is made in steps: the TCP connect; for rediss:// a TLS
+ * handshake, after which the certificate is checked against the CA and the
+ * host name; then the connection's own setup commands (AUTH, SELECT, ROLE,
+ * SUBSCRIBE), sent from a buffer of their own.  Callers' commands wait in
+ * the output buffer until setup has succeeded, so a connection that fails
+ * before it is ready has sent nothing of theirs.
+ *
+ * sentinel:// adds a step in front: the sentinels are asked in order, over
+ * the same machinery, for the master's address (SENTINEL
+ * get-master-addr-by-name; AUTH with the URL's credentials only after a
+ * sentinel answers NOAUTH, as they are the master's).  The address given is
+ * an IP literal, so no DNS is needed at run time; the master must say
+ * "master" to ROLE.  Any failure before the connection is ready moves on to
+ * the next sentinel with the callers' commands still queued.  Every new
+ * connection asks again, which is how a failover is followed.
+ *
+ * Failures (refused connect, timeout, EOF, protocol error, AUTH refused,
+ * no usable sentinel) close the connection, fail every op in flight, and
+ * hold new commands off for a second, so a Redis outage costs each request
+ * one quick 503 and the log one line per interval, and the next attempt
+ * after the pause finds Redis again by itself.  The lines nginx itself logs
+ * about the connection (connect(), TLS) are caught and folded into that one
+ * rate-limited line.
+ *
+ * The subscriber, made only when asked for, is a second client on the same
+ * URL whose setup ends with SUBSCRIBE.  It reconnects from a timer rather
+ * than on demand, sends PING while idle to notice a peer that vanished, and
+ * calls sync() whenever the subscription is made, since messages published
+ * meanwhile are lost.
+ *
+ * Neither connection holds up a graceful shutdown: an idle one is marked
+ * c->idle, so nginx closes it as the worker starts exiting, and the timers
+ * of the subscriber are cancelable.
  */
 
 #include "ngx_http_airflow_auth_redis.h"
@@ -23,77 +51,209 @@
 #define NGX_HTTP_AIRFLOW_AUTH_REDIS_MAX_OPS       65536
 #define NGX_HTTP_AIRFLOW_AUTH_REDIS_MAX_OUT       (8 * 1024 * 1024)
 #define NGX_HTTP_AIRFLOW_AUTH_REDIS_READ_BUF      16384
+#define NGX_HTTP_AIRFLOW_AUTH_REDIS_PING          10000
+#define NGX_HTTP_AIRFLOW_AUTH_REDIS_MAX_SETUP     8
+#define NGX_HTTP_AIRFLOW_AUTH_REDIS_WHY_LEN       256
+#define NGX_HTTP_AIRFLOW_AUTH_REDIS_SHOW_LEN      128
+
+#define NGX_HTTP_AIRFLOW_AUTH_REDIS_CA_BUNDLE                                 \
+    "/etc/ssl/certs/ca-certificates.crt"
+#define NGX_HTTP_AIRFLOW_AUTH_REDIS_VERIFY_DEPTH  10
 
 
 typedef enum {
     NGX_HTTP_AIRFLOW_AUTH_REDIS_CLOSED = 0,
     NGX_HTTP_AIRFLOW_AUTH_REDIS_CONNECTING,
+    NGX_HTTP_AIRFLOW_AUTH_REDIS_HANDSHAKE,
+    NGX_HTTP_AIRFLOW_AUTH_REDIS_SETUP,
     NGX_HTTP_AIRFLOW_AUTH_REDIS_READY
 } ngx_http_airflow_auth_redis_state_e;
+
+
+/* what a setup command's reply must look like */
+typedef enum {
+    NGX_HTTP_AIRFLOW_AUTH_REDIS_AUTH = 1,
+    NGX_HTTP_AIRFLOW_AUTH_REDIS_SELECT,
+    NGX_HTTP_AIRFLOW_AUTH_REDIS_ROLE,
+    NGX_HTTP_AIRFLOW_AUTH_REDIS_ASK,
+    NGX_HTTP_AIRFLOW_AUTH_REDIS_SUBSCRIBE
+} ngx_http_airflow_auth_redis_setup_e;
+
+
+typedef struct {
+    u_char                                  *start;
+    u_char                                  *pos;
+    u_char                                  *last;
+    u_char                                  *end;
+} ngx_http_airflow_auth_redis_buf_t;
 
 
 struct ngx_http_airflow_auth_redis_op_s {
     ngx_queue_t                              queue;
     ngx_http_airflow_auth_redis_handler_pt   handler;
     void                                    *data;
-    unsigned                                 setup:1;
 };
 
 
 struct ngx_http_airflow_auth_redis_s {
     ngx_http_airflow_auth_main_conf_t       *amcf;
+    ngx_pool_t                              *pool;
     ngx_log_t                               *log;
-    ngx_log_t                                quiet_log;
+
+    /* the connection's log: catches nginx's own lines about it */
+    ngx_log_t                                conn_log;
+    u_char                                   why[
+                                        NGX_HTTP_AIRFLOW_AUTH_REDIS_WHY_LEN];
+    size_t                                   why_len;
 
     ngx_peer_connection_t                    peer;
     ngx_http_airflow_auth_redis_state_e      state;
     aa_resp_reader_t                        *reader;
 
+    /* which server the connection goes to, for sentinel:// */
+    ngx_uint_t                               sentinel;
+    ngx_sockaddr_t                           master;
+    socklen_t                                master_len;
+    ngx_str_t                                master_name;
+    u_char                                   master_text[NGX_SOCKADDR_STRLEN];
+
+    /* "sentinel 127.0.0.1:26379: " in front of what is logged */
+    ngx_str_t                                where;
+    u_char                                   where_text[320];
+
+    ngx_http_airflow_auth_redis_buf_t        setup;
+    u_char                                   setup_kind[
+                                        NGX_HTTP_AIRFLOW_AUTH_REDIS_MAX_SETUP];
+    ngx_uint_t                               setup_head;
+    ngx_uint_t                               setup_tail;
+
     ngx_queue_t                              sent;
     ngx_queue_t                              free;
     ngx_uint_t                               nops;
-
-    u_char                                  *out;
-    u_char                                  *out_pos;
-    u_char                                  *out_last;
-    u_char                                  *out_end;
+    ngx_http_airflow_auth_redis_buf_t        out;
 
     ngx_msec_t                               retry_at;
     time_t                                   logged_at;
     ngx_uint_t                               held;
+
+    /* the subscriber, hung off the command client */
+    ngx_http_airflow_auth_redis_t           *sub;
+    ngx_str_t                                channel;
+    ngx_http_airflow_auth_redis_message_pt   message;
+    ngx_http_airflow_auth_redis_sync_pt      sync;
+    void                                    *sync_data;
+    ngx_event_t                              reconnect;
+    ngx_event_t                              ping;
+
     unsigned                                 failed:1;
+    unsigned                                 asking:1;
+    unsigned                                 authed:1;
+    unsigned                                 subscriber:1;
+    unsigned                                 pinging:1;
 };
 
 
+static ngx_int_t ngx_http_airflow_auth_redis_resolve(ngx_conf_t *cf,
+    aa_redis_host_t *h, ngx_addr_t *addr);
+static ngx_int_t ngx_http_airflow_auth_redis_query(ngx_conf_t *cf,
+    u_char *p, u_char *end, ngx_str_t *ca);
+static ngx_int_t ngx_http_airflow_auth_redis_sentinel_conf(ngx_conf_t *cf,
+    ngx_http_airflow_auth_main_conf_t *amcf);
+#if (NGX_SSL)
+static ngx_int_t ngx_http_airflow_auth_redis_tls_conf(ngx_conf_t *cf,
+    ngx_http_airflow_auth_main_conf_t *amcf, ngx_str_t *ca);
+#endif
+static ngx_http_airflow_auth_redis_t *ngx_http_airflow_auth_redis_new(
+    ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_airflow_auth_main_conf_t *amcf);
+static void ngx_http_airflow_auth_redis_free(ngx_http_airflow_auth_redis_t *rd);
+static ngx_int_t ngx_http_airflow_auth_redis_begin(
+    ngx_http_airflow_auth_redis_t *rd);
+static ngx_int_t ngx_http_airflow_auth_redis_start(
+    ngx_http_airflow_auth_redis_t *rd);
+static ngx_uint_t ngx_http_airflow_auth_redis_next(
+    ngx_http_airflow_auth_redis_t *rd);
 static ngx_int_t ngx_http_airflow_auth_redis_connect(
     ngx_http_airflow_auth_redis_t *rd);
-static ngx_int_t ngx_http_airflow_auth_redis_setup(
+static ngx_int_t ngx_http_airflow_auth_redis_setup_commands(
+    ngx_http_airflow_auth_redis_t *rd);
+static ngx_int_t ngx_http_airflow_auth_redis_setup_add(
+    ngx_http_airflow_auth_redis_t *rd, ngx_uint_t kind, size_t argc,
+    const ngx_str_t *argv);
+static ngx_int_t ngx_http_airflow_auth_redis_setup_auth(
+    ngx_http_airflow_auth_redis_t *rd);
+static ngx_int_t ngx_http_airflow_auth_redis_setup_ask(
     ngx_http_airflow_auth_redis_t *rd);
 static ngx_http_airflow_auth_redis_op_t *ngx_http_airflow_auth_redis_queue(
     ngx_http_airflow_auth_redis_t *rd, size_t argc, const ngx_str_t *argv,
     ngx_http_airflow_auth_redis_handler_pt handler, void *data);
+static ngx_int_t ngx_http_airflow_auth_redis_append(
+    ngx_http_airflow_auth_redis_t *rd, ngx_http_airflow_auth_redis_buf_t *b,
+    size_t argc, const ngx_str_t *argv);
 static ngx_int_t ngx_http_airflow_auth_redis_reserve(
-    ngx_http_airflow_auth_redis_t *rd, size_t len);
+    ngx_http_airflow_auth_redis_t *rd, ngx_http_airflow_auth_redis_buf_t *b,
+    size_t len);
 static void ngx_http_airflow_auth_redis_write_handler(ngx_event_t *wev);
+static void ngx_http_airflow_auth_redis_connected(
+    ngx_http_airflow_auth_redis_t *rd);
+#if (NGX_SSL)
+static void ngx_http_airflow_auth_redis_tls_start(
+    ngx_http_airflow_auth_redis_t *rd);
+static void ngx_http_airflow_auth_redis_tls_done(ngx_connection_t *c);
+static ngx_int_t ngx_http_airflow_auth_redis_tls_check_host(
+    ngx_http_airflow_auth_redis_t *rd, ngx_connection_t *c);
+#endif
+static void ngx_http_airflow_auth_redis_send(ngx_http_airflow_auth_redis_t *rd);
+static ngx_int_t ngx_http_airflow_auth_redis_flush(
+    ngx_http_airflow_auth_redis_t *rd, ngx_http_airflow_auth_redis_buf_t *b);
 static void ngx_http_airflow_auth_redis_read_handler(ngx_event_t *rev);
 static ngx_int_t ngx_http_airflow_auth_redis_dispatch(
     ngx_http_airflow_auth_redis_t *rd);
+static ngx_int_t ngx_http_airflow_auth_redis_setup_reply(
+    ngx_http_airflow_auth_redis_t *rd, aa_reply_t *reply);
+static ngx_int_t ngx_http_airflow_auth_redis_sentinel_reply(
+    ngx_http_airflow_auth_redis_t *rd, aa_reply_t *reply);
+static ngx_int_t ngx_http_airflow_auth_redis_push(
+    ngx_http_airflow_auth_redis_t *rd, aa_reply_t *reply);
+static ngx_int_t ngx_http_airflow_auth_redis_ready(
+    ngx_http_airflow_auth_redis_t *rd);
+static ngx_uint_t ngx_http_airflow_auth_redis_awaiting(
+    ngx_http_airflow_auth_redis_t *rd);
+static void ngx_http_airflow_auth_redis_set_idle(
+    ngx_http_airflow_auth_redis_t *rd);
 static ngx_int_t ngx_http_airflow_auth_redis_test_connect(ngx_connection_t *c);
+static void ngx_http_airflow_auth_redis_say(ngx_http_airflow_auth_redis_t *rd,
+    ngx_err_t err, const char *fmt, va_list args);
+static void ngx_http_airflow_auth_redis_complain(
+    ngx_http_airflow_auth_redis_t *rd, ngx_err_t err, const char *fmt, ...);
 static void ngx_http_airflow_auth_redis_fail(ngx_http_airflow_auth_redis_t *rd,
-    ngx_err_t err, const char *reason);
-static void ngx_http_airflow_auth_redis_close(ngx_http_airflow_auth_redis_t *rd);
+    ngx_err_t err, const char *fmt, ...);
+static void ngx_http_airflow_auth_redis_give_up(
+    ngx_http_airflow_auth_redis_t *rd);
+static void ngx_http_airflow_auth_redis_close(
+    ngx_http_airflow_auth_redis_t *rd);
+static void ngx_http_airflow_auth_redis_log_writer(ngx_log_t *log,
+    ngx_uint_t level, u_char *buf, size_t len);
+static void ngx_http_airflow_auth_redis_reconnect_handler(ngx_event_t *ev);
+static void ngx_http_airflow_auth_redis_ping_handler(ngx_event_t *ev);
+static ngx_uint_t ngx_http_airflow_auth_redis_is(aa_reply_t *r,
+    const char *s);
+static ngx_uint_t ngx_http_airflow_auth_redis_is_ip(ngx_str_t *host);
 
 
 /*
- * airflow_auth_redis: parses the URL and resolves the address once, at
- * configuration time.
+ * airflow_auth_redis: parses the URL and resolves every address once, at
+ * configuration time.  rediss:// takes one parameter, ?ca=/path: the
+ * certificates to verify the server with instead of the system's.
  */
 char *
 ngx_http_airflow_auth_redis_conf(ngx_conf_t *cf,
     ngx_http_airflow_auth_main_conf_t *amcf, ngx_str_t *url)
 {
-    u_char         *p;
+    u_char         *q;
+    ngx_str_t       spec, ca;
     ngx_url_t       u;
+    ngx_uint_t      tls;
     aa_alloc_t      a;
     aa_redis_url_t *ru;
     char            err[256];
@@ -102,8 +262,37 @@ ngx_http_airflow_auth_redis_conf(ngx_conf_t *cf,
     a.data = cf->pool;
     ru = &amcf->redis;
 
+    spec = *url;
+    ngx_str_null(&ca);
+
+    tls = url->len > sizeof("rediss://") - 1
+          && ngx_strncasecmp(url->data, (u_char *) "rediss://",
+                             sizeof("rediss://") - 1) == 0;
+
+    /* a '?' in a password must be written %3F, as in any URL */
+    q = ngx_strlchr(url->data, url->data + url->len, '?');
+
+    if (q != NULL && tls) {
+        spec.len = q - url->data;
+
+        if (ngx_http_airflow_auth_redis_query(cf, q + 1, url->data + url->len,
+                                              &ca)
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (q != NULL && url->data + url->len - q > 3
+               && ngx_strncmp(q + 1, "ca=", 3) == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"airflow_auth_redis\": ?ca= is for rediss:// "
+                           "URLs only");
+        return NGX_CONF_ERROR;
+    }
+
     /* the URL may hold a password: it is never echoed into the log */
-    if (aa_redis_url_parse(url->data, url->len, &a, ru, err, sizeof(err))
+    if (aa_redis_url_parse(spec.data, spec.len, &a, ru, err, sizeof(err))
         != AA_OK)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -111,13 +300,14 @@ ngx_http_airflow_auth_redis_conf(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    if (ru->scheme == AA_REDIS_TLS || ru->scheme == AA_REDIS_SENTINEL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"airflow_auth_redis\": %s URLs are not "
-                           "supported by this version yet",
-                           ru->scheme == AA_REDIS_TLS ? "rediss://"
-                                                      : "sentinel://");
-        return NGX_CONF_ERROR;
+    amcf->redis_url = *url;
+
+    if (ru->scheme == AA_REDIS_SENTINEL) {
+        if (ngx_http_airflow_auth_redis_sentinel_conf(cf, amcf) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
     }
 
     ngx_memzero(&u, sizeof(ngx_url_t));
@@ -132,54 +322,295 @@ ngx_http_airflow_auth_redis_conf(ngx_conf_t *cf,
         ngx_memcpy(ngx_cpymem(u.url.data, "unix:", sizeof("unix:") - 1),
                    ru->path.data, ru->path.len);
 
-    } else {
-        u.url.len = ru->hosts[0].host.len + sizeof("[]:65535") - 1;
-        u.url.data = ngx_pnalloc(cf->pool, u.url.len);
-        if (u.url.data == NULL) {
+        if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"airflow_auth_redis\": cannot use \"%V\": %s",
+                               &u.url, u.err ? u.err : "no address");
             return NGX_CONF_ERROR;
         }
 
-        p = ngx_strlchr(ru->hosts[0].host.data,
-                        ru->hosts[0].host.data + ru->hosts[0].host.len, ':')
-            ? ngx_sprintf(u.url.data, "[%*s]:%d", ru->hosts[0].host.len,
-                          ru->hosts[0].host.data, ru->hosts[0].port)
-            : ngx_sprintf(u.url.data, "%*s:%d", ru->hosts[0].host.len,
-                          ru->hosts[0].host.data, ru->hosts[0].port);
-        u.url.len = p - u.url.data;
+        amcf->redis_addr = &u.addrs[0];
+        amcf->redis_name = u.url;
+
+        return NGX_CONF_OK;
     }
+
+    amcf->redis_addr = ngx_pcalloc(cf->pool, sizeof(ngx_addr_t));
+    if (amcf->redis_addr == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_airflow_auth_redis_resolve(cf, &ru->hosts[0],
+                                            amcf->redis_addr)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    amcf->redis_name = amcf->redis_addr->name;
+
+    if (ru->scheme != AA_REDIS_TLS) {
+        return NGX_CONF_OK;
+    }
+
+#if (NGX_SSL)
+
+    if (ngx_http_airflow_auth_redis_tls_conf(cf, amcf, &ca) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+
+#else
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"airflow_auth_redis\": rediss:// needs nginx built "
+                       "with SSL support");
+    return NGX_CONF_ERROR;
+
+#endif
+}
+
+
+/* host:port to one address; addr->name is "host:port" for the logs */
+static ngx_int_t
+ngx_http_airflow_auth_redis_resolve(ngx_conf_t *cf, aa_redis_host_t *h,
+    ngx_addr_t *addr)
+{
+    u_char     *p;
+    ngx_url_t   u;
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url.len = h->host.len + sizeof("[]:65535") - 1;
+    u.url.data = ngx_pnalloc(cf->pool, u.url.len);
+    if (u.url.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_strlchr(h->host.data, h->host.data + h->host.len, ':')
+        ? ngx_sprintf(u.url.data, "[%*s]:%d", h->host.len, h->host.data,
+                      h->port)
+        : ngx_sprintf(u.url.data, "%*s:%d", h->host.len, h->host.data,
+                      h->port);
+    u.url.len = p - u.url.data;
 
     if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"airflow_auth_redis\": cannot use \"%V\": %s",
                            &u.url, u.err ? u.err : "no address");
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
-    amcf->redis_url = *url;
-    amcf->redis_addr = &u.addrs[0];
-    amcf->redis_name = u.url;
+    *addr = u.addrs[0];
+    addr->name = u.url;
 
-    return NGX_CONF_OK;
+    return NGX_OK;
 }
+
+
+/*
+ * The query of a rediss:// URL.  Nothing of it is echoed: a password with
+ * a raw '?' would put part of itself here.
+ */
+static ngx_int_t
+ngx_http_airflow_auth_redis_query(ngx_conf_t *cf, u_char *p, u_char *end,
+    ngx_str_t *ca)
+{
+    u_char  *q;
+
+    if (end - p < 4 || ngx_strncmp(p, "ca=", 3) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"airflow_auth_redis\": rediss:// takes only "
+                           "the ?ca=/path/to/ca.pem parameter (write a '?' "
+                           "in a password as %%3F)");
+        return NGX_ERROR;
+    }
+
+    p += 3;
+
+    for (q = p; q < end; q++) {
+        if (*q < 0x20 || *q == 0x7f || *q == '&') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"airflow_auth_redis\": the ?ca= path holds "
+                               "a control character or '&'");
+            return NGX_ERROR;
+        }
+    }
+
+    /* OpenSSL reads a C string */
+    ca->len = end - p;
+    ca->data = ngx_pnalloc(cf->pool, ca->len + 1);
+    if (ca->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ca->data, p, ca->len);
+    ca->data[ca->len] = '\0';
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_airflow_auth_redis_sentinel_conf(ngx_conf_t *cf,
+    ngx_http_airflow_auth_main_conf_t *amcf)
+{
+    u_char          *p;
+    size_t           i, len;
+    aa_redis_url_t  *ru;
+
+    ru = &amcf->redis;
+
+    amcf->redis_sentinels = ngx_pcalloc(cf->pool,
+                                        ru->nhosts * sizeof(ngx_addr_t));
+    if (amcf->redis_sentinels == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = sizeof("sentinel://") - 1 + ru->master.len;
+
+    for (i = 0; i < ru->nhosts; i++) {
+        if (ngx_http_airflow_auth_redis_resolve(cf, &ru->hosts[i],
+                                                &amcf->redis_sentinels[i])
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        len += amcf->redis_sentinels[i].name.len + 1;
+    }
+
+    /* sentinel://h:p,h:p/master, without the credentials */
+    amcf->redis_name.data = ngx_pnalloc(cf->pool, len);
+    if (amcf->redis_name.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(amcf->redis_name.data, "sentinel://",
+                   sizeof("sentinel://") - 1);
+
+    for (i = 0; i < ru->nhosts; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        p = ngx_cpymem(p, amcf->redis_sentinels[i].name.data,
+                       amcf->redis_sentinels[i].name.len);
+    }
+
+    *p++ = '/';
+    p = ngx_cpymem(p, ru->master.data, ru->master.len);
+
+    amcf->redis_name.len = p - amcf->redis_name.data;
+    amcf->redis_addr = NULL;
+
+    return NGX_OK;
+}
+
+
+#if (NGX_SSL)
+
+/*
+ * The client TLS context: TLS 1.2 or 1.3, the server's certificate checked
+ * against ca (default: the system's bundle) once the handshake is done.
+ */
+static ngx_int_t
+ngx_http_airflow_auth_redis_tls_conf(ngx_conf_t *cf,
+    ngx_http_airflow_auth_main_conf_t *amcf, ngx_str_t *ca)
+{
+    ngx_str_t            file;
+    ngx_ssl_t           *ssl;
+    ngx_pool_cleanup_t  *cln;
+
+    ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+    if (ssl == NULL) {
+        return NGX_ERROR;
+    }
+
+    ssl->log = cf->log;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_ssl_create(ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL) != NGX_OK) {
+        if (ssl->ctx) {
+            SSL_CTX_free(ssl->ctx);
+        }
+
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_ssl_cleanup_ctx;
+    cln->data = ssl;
+
+    /* the output buffer may move between a short write and its retry */
+    SSL_CTX_set_mode(ssl->ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+
+    if (ca->len) {
+        file = *ca;
+
+    } else {
+        ngx_str_set(&file, NGX_HTTP_AIRFLOW_AUTH_REDIS_CA_BUNDLE);
+    }
+
+    if (ngx_ssl_trusted_certificate(cf, ssl, &file,
+                                    NGX_HTTP_AIRFLOW_AUTH_REDIS_VERIFY_DEPTH)
+        != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"airflow_auth_redis\": cannot load the CA "
+                           "certificates from \"%V\"%s", &file,
+                           ca->len ? "" : " (give others with ?ca=/path)");
+        return NGX_ERROR;
+    }
+
+    amcf->redis_ssl = ssl;
+
+    return NGX_OK;
+}
+
+#endif
 
 
 ngx_http_airflow_auth_redis_t *
 ngx_http_airflow_auth_redis_create(ngx_cycle_t *cycle,
     ngx_http_airflow_auth_main_conf_t *amcf)
 {
+    return ngx_http_airflow_auth_redis_new(cycle->pool, cycle->log, amcf);
+}
+
+
+static ngx_http_airflow_auth_redis_t *
+ngx_http_airflow_auth_redis_new(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_airflow_auth_main_conf_t *amcf)
+{
     ngx_http_airflow_auth_redis_t  *rd;
 
-    rd = ngx_pcalloc(cycle->pool, sizeof(ngx_http_airflow_auth_redis_t));
+    rd = ngx_pcalloc(pool, sizeof(ngx_http_airflow_auth_redis_t));
     if (rd == NULL) {
         return NULL;
     }
 
     rd->amcf = amcf;
-    rd->log = cycle->log;
+    rd->pool = pool;
+    rd->log = log;
 
-    /* nginx's own connect() error lines would come once per attempt */
-    rd->quiet_log = *cycle->log;
-    rd->quiet_log.log_level = NGX_LOG_CRIT;
+    /*
+     * nginx's own lines about the connection (connect() refused, a TLS
+     * alert) would come once per attempt: they are caught and said in the
+     * one rate-limited line instead
+     */
+    rd->conn_log = *log;
+    rd->conn_log.log_level = NGX_LOG_INFO;
+    rd->conn_log.writer = ngx_http_airflow_auth_redis_log_writer;
+    rd->conn_log.wdata = rd;
+    rd->conn_log.handler = NULL;
+    rd->conn_log.next = NULL;
+
+    ngx_str_set(&rd->where, "");
 
     ngx_queue_init(&rd->sent);
     ngx_queue_init(&rd->free);
@@ -191,10 +622,29 @@ ngx_http_airflow_auth_redis_create(ngx_cycle_t *cycle,
 void
 ngx_http_airflow_auth_redis_destroy(ngx_http_airflow_auth_redis_t *rd)
 {
-    ngx_queue_t                       *q;
-    ngx_http_airflow_auth_redis_op_t  *op;
+    if (rd->sub) {
+        ngx_http_airflow_auth_redis_free(rd->sub);
+        rd->sub = NULL;
+    }
+
+    ngx_http_airflow_auth_redis_free(rd);
+}
+
+
+static void
+ngx_http_airflow_auth_redis_free(ngx_http_airflow_auth_redis_t *rd)
+{
+    ngx_queue_t  *q;
 
     ngx_http_airflow_auth_redis_close(rd);
+
+    if (rd->reconnect.timer_set) {
+        ngx_del_timer(&rd->reconnect);
+    }
+
+    if (rd->ping.timer_set) {
+        ngx_del_timer(&rd->ping);
+    }
 
     while (!ngx_queue_empty(&rd->sent)) {
         q = ngx_queue_head(&rd->sent);
@@ -205,13 +655,19 @@ ngx_http_airflow_auth_redis_destroy(ngx_http_airflow_auth_redis_t *rd)
     while (!ngx_queue_empty(&rd->free)) {
         q = ngx_queue_head(&rd->free);
         ngx_queue_remove(q);
-        op = ngx_queue_data(q, ngx_http_airflow_auth_redis_op_t, queue);
-        ngx_free(op);
+        ngx_free(ngx_queue_data(q, ngx_http_airflow_auth_redis_op_t, queue));
     }
 
-    if (rd->out) {
-        ngx_free(rd->out);
-        rd->out = NULL;
+    rd->nops = 0;
+
+    if (rd->out.start) {
+        ngx_free(rd->out.start);
+        ngx_memzero(&rd->out, sizeof(ngx_http_airflow_auth_redis_buf_t));
+    }
+
+    if (rd->setup.start) {
+        ngx_free(rd->setup.start);
+        ngx_memzero(&rd->setup, sizeof(ngx_http_airflow_auth_redis_buf_t));
     }
 }
 
@@ -229,7 +685,8 @@ ngx_http_airflow_auth_redis_command(ngx_http_airflow_auth_redis_t *rd,
             return NULL;
         }
 
-        if (ngx_http_airflow_auth_redis_connect(rd) != NGX_OK) {
+        if (ngx_http_airflow_auth_redis_begin(rd) != NGX_OK) {
+            ngx_http_airflow_auth_redis_give_up(rd);
             return NULL;
         }
     }
@@ -247,9 +704,13 @@ ngx_http_airflow_auth_redis_command(ngx_http_airflow_auth_redis_t *rd,
     }
 
     if (rd->state == NGX_HTTP_AIRFLOW_AUTH_REDIS_READY) {
+        rd->peer.connection->idle = 0;
+
         /* one send for every command queued in this event loop turn */
         ngx_post_event(rd->peer.connection->write, &ngx_posted_events);
     }
+
+    /* otherwise it goes out once the connection is ready */
 
     return op;
 }
@@ -263,54 +724,214 @@ ngx_http_airflow_auth_redis_cancel(ngx_http_airflow_auth_redis_op_t *op)
 }
 
 
+ngx_int_t
+ngx_http_airflow_auth_redis_subscribe(ngx_http_airflow_auth_redis_t *rd,
+    ngx_str_t *channel, ngx_http_airflow_auth_redis_message_pt message,
+    ngx_http_airflow_auth_redis_sync_pt sync, void *data)
+{
+    aa_str_t                        key;
+    aa_alloc_t                      a;
+    ngx_http_airflow_auth_redis_t  *sub;
+
+    if (rd->subscriber || rd->sub != NULL || message == NULL || sync == NULL)
+    {
+        ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
+                      NGX_HTTP_AIRFLOW_AUTH_LOG "redis: one subscription "
+                      "per client, with both handlers");
+        return NGX_ERROR;
+    }
+
+    sub = ngx_http_airflow_auth_redis_new(rd->pool, rd->log, rd->amcf);
+    if (sub == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (channel != NULL) {
+        sub->channel.data = ngx_pstrdup(rd->pool, channel);
+        if (sub->channel.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        sub->channel.len = channel->len;
+
+    } else {
+        a.alloc = ngx_http_airflow_auth_palloc;
+        a.data = rd->pool;
+
+        if (aa_redis_key_channel((aa_str_t *) &rd->amcf->prefix, &a, &key)
+            != AA_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        sub->channel.data = key.data;
+        sub->channel.len = key.len;
+    }
+
+    sub->subscriber = 1;
+    sub->message = message;
+    sub->sync = sync;
+    sub->sync_data = data;
+
+    sub->reconnect.handler = ngx_http_airflow_auth_redis_reconnect_handler;
+    sub->reconnect.data = sub;
+    sub->reconnect.log = rd->log;
+    sub->reconnect.cancelable = 1;
+
+    sub->ping.handler = ngx_http_airflow_auth_redis_ping_handler;
+    sub->ping.data = sub;
+    sub->ping.log = rd->log;
+    sub->ping.cancelable = 1;
+
+    rd->sub = sub;
+
+    /* connect from the event loop, whatever phase the caller is in */
+    ngx_add_timer(&sub->reconnect, 1);
+
+    return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_http_airflow_auth_redis_subscribed(ngx_http_airflow_auth_redis_t *rd)
+{
+    return rd->sub != NULL
+           && rd->sub->state == NGX_HTTP_AIRFLOW_AUTH_REDIS_READY;
+}
+
+
+/* A new connection: the first sentinel is asked first, every time. */
+static ngx_int_t
+ngx_http_airflow_auth_redis_begin(ngx_http_airflow_auth_redis_t *rd)
+{
+    rd->sentinel = 0;
+    rd->asking = (rd->amcf->redis.scheme == AA_REDIS_SENTINEL);
+
+    return ngx_http_airflow_auth_redis_start(rd);
+}
+
+
+/*
+ * Connects to the server at hand or, when that fails at once, to the next
+ * one there is; NGX_DECLINED when none is left.
+ */
+static ngx_int_t
+ngx_http_airflow_auth_redis_start(ngx_http_airflow_auth_redis_t *rd)
+{
+    ngx_int_t  rc;
+
+    for ( ;; ) {
+        rc = ngx_http_airflow_auth_redis_connect(rd);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
+        if (!ngx_http_airflow_auth_redis_next(rd)) {
+            return NGX_DECLINED;
+        }
+    }
+}
+
+
+/* After a failure before the connection was ready: what to try next. */
+static ngx_uint_t
+ngx_http_airflow_auth_redis_next(ngx_http_airflow_auth_redis_t *rd)
+{
+    if (rd->amcf->redis.scheme != AA_REDIS_SENTINEL) {
+        return 0;
+    }
+
+    /* a sentinel that failed, or whose master did: the next sentinel */
+    rd->sentinel++;
+    rd->asking = 1;
+
+    return rd->sentinel < rd->amcf->redis.nhosts;
+}
+
+
+/*
+ * Starts one connection and queues its setup commands.  NGX_DECLINED (after
+ * saying why) when the connect failed at once; NGX_ERROR when out of memory.
+ */
 static ngx_int_t
 ngx_http_airflow_auth_redis_connect(ngx_http_airflow_auth_redis_t *rd)
 {
-    ngx_int_t          rc;
-    ngx_err_t          err;
-    ngx_connection_t  *c;
+    u_char                             *p;
+    ngx_int_t                           rc;
+    ngx_err_t                           err;
+    ngx_addr_t                         *addr;
+    ngx_connection_t                   *c;
+    ngx_http_airflow_auth_main_conf_t  *amcf;
+
+    amcf = rd->amcf;
 
     ngx_memzero(&rd->peer, sizeof(ngx_peer_connection_t));
 
-    rd->peer.sockaddr = rd->amcf->redis_addr->sockaddr;
-    rd->peer.socklen = rd->amcf->redis_addr->socklen;
-    rd->peer.name = &rd->amcf->redis_name;
+    if (rd->asking) {
+        addr = &amcf->redis_sentinels[rd->sentinel];
+
+        rd->peer.sockaddr = addr->sockaddr;
+        rd->peer.socklen = addr->socklen;
+        rd->peer.name = &addr->name;
+
+        p = ngx_snprintf(rd->where_text, sizeof(rd->where_text),
+                         "sentinel %V: ", &addr->name);
+
+    } else if (amcf->redis.scheme == AA_REDIS_SENTINEL) {
+        rd->peer.sockaddr = &rd->master.sockaddr;
+        rd->peer.socklen = rd->master_len;
+        rd->peer.name = &rd->master_name;
+
+        p = ngx_snprintf(rd->where_text, sizeof(rd->where_text),
+                         "master %V: ", &rd->master_name);
+
+    } else {
+        rd->peer.sockaddr = amcf->redis_addr->sockaddr;
+        rd->peer.socklen = amcf->redis_addr->socklen;
+        rd->peer.name = &amcf->redis_name;
+
+        p = rd->where_text;
+    }
+
+    rd->where.data = rd->where_text;
+    rd->where.len = p - rd->where_text;
+
     rd->peer.get = ngx_event_get_peer;
-    rd->peer.log = &rd->quiet_log;
+    rd->peer.log = &rd->conn_log;
     rd->peer.log_error = NGX_ERROR_ERR;
+
+    rd->why_len = 0;
+    rd->authed = 0;
 
     rc = ngx_event_connect_peer(&rd->peer);
 
     if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
-        err = ngx_socket_errno;
+        err = rd->why_len ? 0 : ngx_socket_errno;
         rd->peer.connection = NULL;
-        ngx_http_airflow_auth_redis_fail(rd, err, "connect() failed");
-        return NGX_ERROR;
+        ngx_http_airflow_auth_redis_complain(rd, err, "cannot connect");
+        return NGX_DECLINED;
     }
 
     c = rd->peer.connection;
     c->data = rd;
-    c->log = rd->log;
-    c->read->log = rd->log;
-    c->write->log = rd->log;
     c->read->handler = ngx_http_airflow_auth_redis_read_handler;
     c->write->handler = ngx_http_airflow_auth_redis_write_handler;
 
-    rd->reader = aa_resp_reader_new();
-    if (rd->reader == NULL) {
-        ngx_http_airflow_auth_redis_fail(rd, 0, "out of memory");
-        return NGX_ERROR;
-    }
-
     rd->state = NGX_HTTP_AIRFLOW_AUTH_REDIS_CONNECTING;
 
-    if (ngx_http_airflow_auth_redis_setup(rd) != NGX_OK) {
-        ngx_http_airflow_auth_redis_fail(rd, 0, "out of memory");
+    rd->reader = aa_resp_reader_new();
+
+    if (rd->reader == NULL
+        || ngx_http_airflow_auth_redis_setup_commands(rd) != NGX_OK)
+    {
+        ngx_http_airflow_auth_redis_log_error(rd, 0, "out of memory");
+        ngx_http_airflow_auth_redis_close(rd);
         return NGX_ERROR;
     }
 
     if (rc == NGX_AGAIN) {
-        ngx_add_timer(c->write, rd->amcf->redis_timeout);
+        ngx_add_timer(c->write, amcf->redis_timeout);
         return NGX_OK;
     }
 
@@ -321,55 +942,134 @@ ngx_http_airflow_auth_redis_connect(ngx_http_airflow_auth_redis_t *rd)
 }
 
 
-/* AUTH and SELECT go first on a new connection, before any caller's */
+/* What goes first on a new connection, before any caller's command. */
 static ngx_int_t
-ngx_http_airflow_auth_redis_setup(ngx_http_airflow_auth_redis_t *rd)
+ngx_http_airflow_auth_redis_setup_commands(ngx_http_airflow_auth_redis_t *rd)
 {
-    size_t                             n;
-    u_char                             db[NGX_INT_T_LEN];
-    ngx_str_t                          argv[3];
-    aa_redis_url_t                    *u;
-    ngx_http_airflow_auth_redis_op_t  *op;
+    u_char           db[NGX_INT_T_LEN];
+    ngx_str_t        argv[2];
+    aa_redis_url_t  *u;
 
     u = &rd->amcf->redis;
 
-    if (u->password.len) {
-        /* ngx_str_set() is two statements: no n++ inside it */
-        ngx_str_set(&argv[0], "AUTH");
-        n = 1;
-
-        if (u->username.len) {
-            argv[n].data = u->username.data;
-            argv[n].len = u->username.len;
-            n++;
-        }
-
-        argv[n].data = u->password.data;
-        argv[n].len = u->password.len;
-        n++;
-
-        op = ngx_http_airflow_auth_redis_queue(rd, n, argv, NULL, NULL);
-        if (op == NULL) {
-            return NGX_ERROR;
-        }
-
-        op->setup = 1;
+    if (rd->asking) {
+        /* a sentinel gets AUTH only if it asks for it (NOAUTH) */
+        return ngx_http_airflow_auth_redis_setup_ask(rd);
     }
 
-    if (u->db) {
+    if (u->password.len
+        && ngx_http_airflow_auth_redis_setup_auth(rd) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* pub/sub knows no databases */
+    if (u->db && !rd->subscriber) {
         ngx_str_set(&argv[0], "SELECT");
         argv[1].data = db;
         argv[1].len = ngx_sprintf(db, "%d", u->db) - db;
 
-        op = ngx_http_airflow_auth_redis_queue(rd, 2, argv, NULL, NULL);
-        if (op == NULL) {
+        if (ngx_http_airflow_auth_redis_setup_add(rd,
+                                        NGX_HTTP_AIRFLOW_AUTH_REDIS_SELECT,
+                                        2, argv)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
+    }
 
-        op->setup = 1;
+    /* a sentinel may name a master that has just been demoted */
+    if (u->scheme == AA_REDIS_SENTINEL) {
+        ngx_str_set(&argv[0], "ROLE");
+
+        if (ngx_http_airflow_auth_redis_setup_add(rd,
+                                        NGX_HTTP_AIRFLOW_AUTH_REDIS_ROLE,
+                                        1, argv)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (rd->subscriber) {
+        ngx_str_set(&argv[0], "SUBSCRIBE");
+        argv[1] = rd->channel;
+
+        if (ngx_http_airflow_auth_redis_setup_add(rd,
+                                        NGX_HTTP_AIRFLOW_AUTH_REDIS_SUBSCRIBE,
+                                        2, argv)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
     }
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_airflow_auth_redis_setup_add(ngx_http_airflow_auth_redis_t *rd,
+    ngx_uint_t kind, size_t argc, const ngx_str_t *argv)
+{
+    if (rd->setup_tail == NGX_HTTP_AIRFLOW_AUTH_REDIS_MAX_SETUP) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_airflow_auth_redis_append(rd, &rd->setup, argc, argv)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rd->setup_kind[rd->setup_tail++] = (u_char) kind;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_airflow_auth_redis_setup_auth(ngx_http_airflow_auth_redis_t *rd)
+{
+    size_t           n;
+    ngx_str_t        argv[3];
+    aa_redis_url_t  *u;
+
+    u = &rd->amcf->redis;
+
+    /* ngx_str_set() is two statements: no n++ inside it */
+    ngx_str_set(&argv[0], "AUTH");
+    n = 1;
+
+    if (u->username.len) {
+        argv[n].data = u->username.data;
+        argv[n].len = u->username.len;
+        n++;
+    }
+
+    argv[n].data = u->password.data;
+    argv[n].len = u->password.len;
+    n++;
+
+    return ngx_http_airflow_auth_redis_setup_add(rd,
+                                        NGX_HTTP_AIRFLOW_AUTH_REDIS_AUTH,
+                                        n, argv);
+}
+
+
+static ngx_int_t
+ngx_http_airflow_auth_redis_setup_ask(ngx_http_airflow_auth_redis_t *rd)
+{
+    ngx_str_t  argv[3];
+
+    ngx_str_set(&argv[0], "SENTINEL");
+    ngx_str_set(&argv[1], "get-master-addr-by-name");
+    argv[2].data = rd->amcf->redis.master.data;
+    argv[2].len = rd->amcf->redis.master.len;
+
+    return ngx_http_airflow_auth_redis_setup_add(rd,
+                                        NGX_HTTP_AIRFLOW_AUTH_REDIS_ASK,
+                                        3, argv);
 }
 
 
@@ -378,16 +1078,8 @@ ngx_http_airflow_auth_redis_queue(ngx_http_airflow_auth_redis_t *rd,
     size_t argc, const ngx_str_t *argv,
     ngx_http_airflow_auth_redis_handler_pt handler, void *data)
 {
-    size_t                             len;
     ngx_queue_t                       *q;
     ngx_http_airflow_auth_redis_op_t  *op;
-
-    /* ngx_str_t and aa_str_t share one layout */
-    len = aa_resp_command_len(argc, (const aa_str_t *) argv);
-
-    if (ngx_http_airflow_auth_redis_reserve(rd, len) != NGX_OK) {
-        return NULL;
-    }
 
     if (!ngx_queue_empty(&rd->free)) {
         q = ngx_queue_head(&rd->free);
@@ -401,12 +1093,15 @@ ngx_http_airflow_auth_redis_queue(ngx_http_airflow_auth_redis_t *rd,
         }
     }
 
-    rd->out_last = aa_resp_command_write(rd->out_last, argc,
-                                         (const aa_str_t *) argv);
+    if (ngx_http_airflow_auth_redis_append(rd, &rd->out, argc, argv)
+        != NGX_OK)
+    {
+        ngx_queue_insert_head(&rd->free, &op->queue);
+        return NULL;
+    }
 
     op->handler = handler;
     op->data = data;
-    op->setup = 0;
 
     ngx_queue_insert_tail(&rd->sent, &op->queue);
     rd->nops++;
@@ -416,17 +1111,36 @@ ngx_http_airflow_auth_redis_queue(ngx_http_airflow_auth_redis_t *rd,
 
 
 static ngx_int_t
+ngx_http_airflow_auth_redis_append(ngx_http_airflow_auth_redis_t *rd,
+    ngx_http_airflow_auth_redis_buf_t *b, size_t argc, const ngx_str_t *argv)
+{
+    size_t  len;
+
+    /* ngx_str_t and aa_str_t share one layout */
+    len = aa_resp_command_len(argc, (const aa_str_t *) argv);
+
+    if (ngx_http_airflow_auth_redis_reserve(rd, b, len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    b->last = aa_resp_command_write(b->last, argc, (const aa_str_t *) argv);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
 ngx_http_airflow_auth_redis_reserve(ngx_http_airflow_auth_redis_t *rd,
-    size_t len)
+    ngx_http_airflow_auth_redis_buf_t *b, size_t len)
 {
     size_t   used, size;
     u_char  *p;
 
-    if ((size_t) (rd->out_end - rd->out_last) >= len) {
+    if ((size_t) (b->end - b->last) >= len) {
         return NGX_OK;
     }
 
-    used = rd->out_last - rd->out_pos;
+    used = b->last - b->pos;
 
     if (used + len > NGX_HTTP_AIRFLOW_AUTH_REDIS_MAX_OUT) {
         ngx_http_airflow_auth_redis_log_error(rd, 0,
@@ -435,8 +1149,12 @@ ngx_http_airflow_auth_redis_reserve(ngx_http_airflow_auth_redis_t *rd,
         return NGX_ERROR;
     }
 
-    /* move what is left to the front, or grow */
-    size = rd->out_end - rd->out;
+    /*
+     * Move what is left to the front, or grow.  Under TLS a write that
+     * came back NGX_AGAIN is retried from the new place with the same
+     * bytes: the context accepts a moving buffer.
+     */
+    size = b->end - b->start;
 
     if (used + len > size) {
         size = ngx_max(4096, 2 * size);
@@ -451,24 +1169,24 @@ ngx_http_airflow_auth_redis_reserve(ngx_http_airflow_auth_redis_t *rd,
         }
 
     } else {
-        p = rd->out;
+        p = b->start;
     }
 
     if (used) {
-        ngx_memmove(p, rd->out_pos, used);
+        ngx_memmove(p, b->pos, used);
     }
 
-    if (p != rd->out) {
-        if (rd->out) {
-            ngx_free(rd->out);
+    if (p != b->start) {
+        if (b->start) {
+            ngx_free(b->start);
         }
 
-        rd->out = p;
-        rd->out_end = p + size;
+        b->start = p;
+        b->end = p + size;
     }
 
-    rd->out_pos = p;
-    rd->out_last = p + used;
+    b->pos = p;
+    b->last = p + used;
 
     return NGX_OK;
 }
@@ -477,7 +1195,6 @@ ngx_http_airflow_auth_redis_reserve(ngx_http_airflow_auth_redis_t *rd,
 static void
 ngx_http_airflow_auth_redis_write_handler(ngx_event_t *wev)
 {
-    ssize_t                         n;
     ngx_connection_t               *c;
     ngx_http_airflow_auth_redis_t  *rd;
 
@@ -498,35 +1215,211 @@ ngx_http_airflow_auth_redis_write_handler(ngx_event_t *wev)
             return;
         }
 
-        rd->state = NGX_HTTP_AIRFLOW_AUTH_REDIS_READY;
-
-        if (rd->failed) {
-            rd->failed = 0;
-            ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
-                          NGX_HTTP_AIRFLOW_AUTH_LOG "redis %V: connected "
-                          "again", &rd->amcf->redis_name);
-        }
-    }
-
-    while (rd->out_pos < rd->out_last) {
-        n = c->send(c, rd->out_pos, rd->out_last - rd->out_pos);
-
-        if (n == NGX_AGAIN) {
-            break;
-        }
-
-        if (n == NGX_ERROR) {
-            ngx_http_airflow_auth_redis_fail(rd, 0, "send() failed");
+#if (NGX_SSL)
+        /* sentinel:// is never TLS, so only rediss:// has a context */
+        if (rd->amcf->redis_ssl) {
+            ngx_http_airflow_auth_redis_tls_start(rd);
             return;
         }
+#endif
 
-        rd->out_pos += n;
+        ngx_http_airflow_auth_redis_connected(rd);
+        return;
     }
 
-    if (rd->out_pos == rd->out_last) {
-        rd->out_pos = rd->out;
-        rd->out_last = rd->out;
+    ngx_http_airflow_auth_redis_send(rd);
+}
 
+
+/* Connected (and through TLS): the setup commands go out. */
+static void
+ngx_http_airflow_auth_redis_connected(ngx_http_airflow_auth_redis_t *rd)
+{
+    ngx_connection_t  *c;
+
+    c = rd->peer.connection;
+
+    /* the connect timer, which covered the TLS handshake too */
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    if (rd->setup_head < rd->setup_tail) {
+        rd->state = NGX_HTTP_AIRFLOW_AUTH_REDIS_SETUP;
+
+    } else if (ngx_http_airflow_auth_redis_ready(rd) != NGX_OK) {
+        return;
+    }
+
+    ngx_http_airflow_auth_redis_send(rd);
+}
+
+
+#if (NGX_SSL)
+
+static void
+ngx_http_airflow_auth_redis_tls_start(ngx_http_airflow_auth_redis_t *rd)
+{
+    ngx_int_t          rc;
+    ngx_str_t         *host;
+    ngx_connection_t  *c;
+
+    c = rd->peer.connection;
+    host = (ngx_str_t *) &rd->amcf->redis.hosts[0].host;
+
+    rd->state = NGX_HTTP_AIRFLOW_AUTH_REDIS_HANDSHAKE;
+
+    /* ngx_ssl_create_connection() allocates from the connection's pool */
+    c->pool = ngx_create_pool(512, &rd->conn_log);
+    if (c->pool == NULL) {
+        ngx_http_airflow_auth_redis_fail(rd, 0, "out of memory");
+        return;
+    }
+
+    if (ngx_ssl_create_connection(rd->amcf->redis_ssl, c, NGX_SSL_CLIENT)
+        != NGX_OK)
+    {
+        ngx_http_airflow_auth_redis_fail(rd, 0, "cannot start TLS");
+        return;
+    }
+
+    /* SNI carries a host name, never an address (RFC 6066); host is a C
+     * string, as the URL parser makes them */
+    if (!ngx_http_airflow_auth_redis_is_ip(host)
+        && SSL_set_tlsext_host_name(c->ssl->connection, (char *) host->data)
+           == 0)
+    {
+        ngx_http_airflow_auth_redis_fail(rd, 0, "cannot set the TLS server "
+                                         "name");
+        return;
+    }
+
+    rc = ngx_ssl_handshake(c);
+
+    if (rc == NGX_AGAIN) {
+        /* the connect timeout goes on covering the handshake */
+        if (!c->write->timer_set) {
+            ngx_add_timer(c->write, rd->amcf->redis_timeout);
+        }
+
+        c->ssl->handler = ngx_http_airflow_auth_redis_tls_done;
+        return;
+    }
+
+    ngx_http_airflow_auth_redis_tls_done(c);
+}
+
+
+static void
+ngx_http_airflow_auth_redis_tls_done(ngx_connection_t *c)
+{
+    long                            rc;
+    ngx_http_airflow_auth_redis_t  *rd;
+
+    rd = c->data;
+
+    if (!c->ssl->handshaked) {
+        if (c->write->timedout || c->read->timedout) {
+            ngx_http_airflow_auth_redis_fail(rd, NGX_ETIMEDOUT,
+                                             "TLS handshake timed out");
+
+        } else {
+            ngx_http_airflow_auth_redis_fail(rd, 0, "TLS handshake failed");
+        }
+
+        return;
+    }
+
+    rc = SSL_get_verify_result(c->ssl->connection);
+
+    if (rc != X509_V_OK) {
+        ngx_http_airflow_auth_redis_fail(rd, 0,
+                                         "certificate verify failed: %s",
+                                         X509_verify_cert_error_string(rc));
+        return;
+    }
+
+    if (ngx_http_airflow_auth_redis_tls_check_host(rd, c) != NGX_OK) {
+        ngx_http_airflow_auth_redis_fail(rd, 0, "certificate does not match "
+                                         "host \"%s\"",
+                                         rd->amcf->redis.hosts[0].host.data);
+        return;
+    }
+
+    c->read->handler = ngx_http_airflow_auth_redis_read_handler;
+    c->write->handler = ngx_http_airflow_auth_redis_write_handler;
+
+    /* the handshake may have read ahead past its last record */
+    ngx_post_event(c->read, &ngx_posted_events);
+
+    ngx_http_airflow_auth_redis_connected(rd);
+}
+
+
+/*
+ * ngx_ssl_check_host() matches DNS names only, so an address in the URL is
+ * matched against the certificate's IP address entries instead.
+ */
+static ngx_int_t
+ngx_http_airflow_auth_redis_tls_check_host(ngx_http_airflow_auth_redis_t *rd,
+    ngx_connection_t *c)
+{
+    int         rc;
+    X509       *cert;
+    ngx_str_t  *host;
+
+    host = (ngx_str_t *) &rd->amcf->redis.hosts[0].host;
+
+    if (!ngx_http_airflow_auth_redis_is_ip(host)) {
+        return ngx_ssl_check_host(c, host);
+    }
+
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    cert = SSL_get1_peer_certificate(c->ssl->connection);
+#else
+    cert = SSL_get_peer_certificate(c->ssl->connection);
+#endif
+
+    if (cert == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = X509_check_ip_asc(cert, (const char *) host->data, 0);
+
+    X509_free(cert);
+
+    return rc == 1 ? NGX_OK : NGX_ERROR;
+}
+
+#endif
+
+
+/*
+ * Flushes the setup commands and, once the connection is ready, the
+ * callers' commands; arms the timers for what is left unsent and for the
+ * replies awaited.
+ */
+static void
+ngx_http_airflow_auth_redis_send(ngx_http_airflow_auth_redis_t *rd)
+{
+    ngx_int_t          rc;
+    ngx_event_t       *wev;
+    ngx_connection_t  *c;
+
+    c = rd->peer.connection;
+    wev = c->write;
+
+    rc = ngx_http_airflow_auth_redis_flush(rd, &rd->setup);
+
+    if (rc == NGX_OK && rd->state == NGX_HTTP_AIRFLOW_AUTH_REDIS_READY) {
+        rc = ngx_http_airflow_auth_redis_flush(rd, &rd->out);
+    }
+
+    if (rc == NGX_ERROR) {
+        return;
+    }
+
+    if (rc == NGX_OK) {
         if (wev->timer_set) {
             ngx_del_timer(wev);
         }
@@ -535,7 +1428,7 @@ ngx_http_airflow_auth_redis_write_handler(ngx_event_t *wev)
         ngx_add_timer(wev, rd->amcf->redis_timeout);
     }
 
-    if (!ngx_queue_empty(&rd->sent) && !c->read->timer_set) {
+    if (ngx_http_airflow_auth_redis_awaiting(rd) && !c->read->timer_set) {
         ngx_add_timer(c->read, rd->amcf->redis_timeout);
     }
 
@@ -550,6 +1443,38 @@ ngx_http_airflow_auth_redis_write_handler(ngx_event_t *wev)
 }
 
 
+/* NGX_OK when b is empty, NGX_AGAIN when the socket is full. */
+static ngx_int_t
+ngx_http_airflow_auth_redis_flush(ngx_http_airflow_auth_redis_t *rd,
+    ngx_http_airflow_auth_redis_buf_t *b)
+{
+    ssize_t            n;
+    ngx_connection_t  *c;
+
+    c = rd->peer.connection;
+
+    while (b->pos < b->last) {
+        n = c->send(c, b->pos, b->last - b->pos);
+
+        if (n == NGX_AGAIN || n == 0) {
+            return NGX_AGAIN;
+        }
+
+        if (n == NGX_ERROR) {
+            ngx_http_airflow_auth_redis_fail(rd, 0, "send() failed");
+            return NGX_ERROR;
+        }
+
+        b->pos += n;
+    }
+
+    b->pos = b->start;
+    b->last = b->start;
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_airflow_auth_redis_read_handler(ngx_event_t *rev)
 {
@@ -561,13 +1486,24 @@ ngx_http_airflow_auth_redis_read_handler(ngx_event_t *rev)
     c = rev->data;
     rd = c->data;
 
+    if (c->close) {
+        /* the worker is exiting and closes its idle connections */
+        c->close = 0;
+
+        if (c->idle) {
+            ngx_http_airflow_auth_redis_close(rd);
+            return;
+        }
+    }
+
     if (rev->timedout) {
         ngx_http_airflow_auth_redis_fail(rd, NGX_ETIMEDOUT,
-                                         "no reply in time");
+                        rd->pinging ? "no answer to PING in time"
+                                    : "no reply in time");
         return;
     }
 
-    if (rd->state != NGX_HTTP_AIRFLOW_AUTH_REDIS_READY) {
+    if (rd->state == NGX_HTTP_AIRFLOW_AUTH_REDIS_CONNECTING) {
         /* the connect is still under way: the write event decides */
         return;
     }
@@ -580,7 +1516,10 @@ ngx_http_airflow_auth_redis_read_handler(ngx_event_t *rev)
         }
 
         if (n == 0) {
-            if (ngx_queue_empty(&rd->sent)) {
+            if (rd->state == NGX_HTTP_AIRFLOW_AUTH_REDIS_READY
+                && !rd->subscriber
+                && !ngx_http_airflow_auth_redis_awaiting(rd))
+            {
                 /* an idle connection closed by Redis: reconnect on demand */
                 ngx_http_airflow_auth_redis_close(rd);
                 return;
@@ -592,7 +1531,7 @@ ngx_http_airflow_auth_redis_read_handler(ngx_event_t *rev)
         }
 
         if (n == NGX_ERROR) {
-            ngx_http_airflow_auth_redis_fail(rd, 0, "recv() failed");
+            ngx_http_airflow_auth_redis_fail(rd, 0, "connection lost");
             return;
         }
 
@@ -610,9 +1549,11 @@ ngx_http_airflow_auth_redis_read_handler(ngx_event_t *rev)
         ngx_del_timer(rev);
     }
 
-    if (!ngx_queue_empty(&rd->sent)) {
+    if (ngx_http_airflow_auth_redis_awaiting(rd)) {
         ngx_add_timer(rev, rd->amcf->redis_timeout);
     }
+
+    ngx_http_airflow_auth_redis_set_idle(rd);
 
     if (ngx_handle_read_event(rev, 0) != NGX_OK) {
         ngx_http_airflow_auth_redis_fail(rd, 0, "cannot add read event");
@@ -620,10 +1561,15 @@ ngx_http_airflow_auth_redis_read_handler(ngx_event_t *rev)
 }
 
 
-/* Hands each complete reply to the op at the head of the queue. */
+/*
+ * Hands each complete reply to whoever waits for it: the setup step, the
+ * subscriber, or the op at the head of the queue.  NGX_OK to read on;
+ * otherwise the connection is gone (failed, or replaced by the master's).
+ */
 static ngx_int_t
 ngx_http_airflow_auth_redis_dispatch(ngx_http_airflow_auth_redis_t *rd)
 {
+    ngx_int_t                                rc;
     ngx_queue_t                             *q;
     aa_reply_t                              *reply;
     ngx_http_airflow_auth_redis_op_t        *op;
@@ -631,12 +1577,35 @@ ngx_http_airflow_auth_redis_dispatch(ngx_http_airflow_auth_redis_t *rd)
 
     for ( ;; ) {
         if (aa_resp_reader_get(rd->reader, &reply) != AA_OK) {
-            ngx_http_airflow_auth_redis_fail(rd, 0, "protocol error");
+            ngx_http_airflow_auth_redis_fail(rd, 0, "bad reply: %s",
+                                        aa_resp_reader_error(rd->reader));
             return NGX_ERROR;
         }
 
         if (reply == NULL) {
             return NGX_OK;
+        }
+
+        if (rd->state != NGX_HTTP_AIRFLOW_AUTH_REDIS_READY) {
+            rc = ngx_http_airflow_auth_redis_setup_reply(rd, reply);
+            aa_reply_free(reply);
+
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            continue;
+        }
+
+        if (rd->subscriber) {
+            rc = ngx_http_airflow_auth_redis_push(rd, reply);
+            aa_reply_free(reply);
+
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            continue;
         }
 
         if (ngx_queue_empty(&rd->sent)) {
@@ -645,20 +1614,25 @@ ngx_http_airflow_auth_redis_dispatch(ngx_http_airflow_auth_redis_t *rd)
             return NGX_ERROR;
         }
 
+        /*
+         * A master demoted under us answers writes so: its callers get a
+         * failure, and the next connection asks the sentinels again.
+         */
+        if (reply->type == AA_REPLY_ERROR
+            && rd->amcf->redis.scheme == AA_REDIS_SENTINEL
+            && ngx_strncmp(reply->str, "READONLY", 8) == 0)
+        {
+            aa_reply_free(reply);
+            ngx_http_airflow_auth_redis_fail(rd, 0, "no longer the master "
+                                             "(READONLY)");
+            return NGX_ERROR;
+        }
+
         q = ngx_queue_head(&rd->sent);
         ngx_queue_remove(q);
         rd->nops--;
 
         op = ngx_queue_data(q, ngx_http_airflow_auth_redis_op_t, queue);
-
-        if (op->setup && reply->type == AA_REPLY_ERROR) {
-            ngx_queue_insert_head(&rd->free, q);
-            ngx_http_airflow_auth_redis_log_error(rd, 0,
-                                    "AUTH or SELECT refused: %s", reply->str);
-            aa_reply_free(reply);
-            ngx_http_airflow_auth_redis_fail(rd, 0, NULL);
-            return NGX_ERROR;
-        }
 
         handler = op->handler;
         ngx_queue_insert_head(&rd->free, q);
@@ -669,6 +1643,300 @@ ngx_http_airflow_auth_redis_dispatch(ngx_http_airflow_auth_redis_t *rd)
 
         aa_reply_free(reply);
     }
+}
+
+
+/* The reply to a setup command; the last one makes the connection ready. */
+static ngx_int_t
+ngx_http_airflow_auth_redis_setup_reply(ngx_http_airflow_auth_redis_t *rd,
+    aa_reply_t *reply)
+{
+    size_t      len;
+    u_char     *text;
+    ngx_uint_t  kind;
+
+    if (rd->setup_head == rd->setup_tail) {
+        ngx_http_airflow_auth_redis_fail(rd, 0, "unexpected reply");
+        return NGX_ERROR;
+    }
+
+    kind = rd->setup_kind[rd->setup_head++];
+
+    /* Redis's error texts never echo the password */
+    text = reply->str ? reply->str : (u_char *) "";
+    len = reply->str ? ngx_min(reply->len, NGX_HTTP_AIRFLOW_AUTH_REDIS_SHOW_LEN)
+                     : 0;
+
+    switch (kind) {
+
+    case NGX_HTTP_AIRFLOW_AUTH_REDIS_ASK:
+        return ngx_http_airflow_auth_redis_sentinel_reply(rd, reply);
+
+    case NGX_HTTP_AIRFLOW_AUTH_REDIS_AUTH:
+    case NGX_HTTP_AIRFLOW_AUTH_REDIS_SELECT:
+        if (reply->type == AA_REPLY_ERROR) {
+            ngx_http_airflow_auth_redis_fail(rd, 0, "%s refused: %*s",
+                                  kind == NGX_HTTP_AIRFLOW_AUTH_REDIS_AUTH
+                                  ? "AUTH" : "SELECT", len, text);
+            return NGX_ERROR;
+        }
+
+        break;
+
+    case NGX_HTTP_AIRFLOW_AUTH_REDIS_ROLE:
+        if (reply->type != AA_REPLY_ARRAY || reply->elements == 0
+            || !ngx_http_airflow_auth_redis_is(reply->element[0], "master"))
+        {
+            if (reply->type == AA_REPLY_ARRAY && reply->elements
+                && reply->element[0]->type == AA_REPLY_STRING)
+            {
+                len = ngx_min(reply->element[0]->len,
+                              NGX_HTTP_AIRFLOW_AUTH_REDIS_SHOW_LEN);
+                ngx_http_airflow_auth_redis_fail(rd, 0, "not the master "
+                                        "(ROLE: %*s)", len,
+                                        reply->element[0]->str);
+
+            } else {
+                ngx_http_airflow_auth_redis_fail(rd, 0, "ROLE refused: %*s",
+                                                 len, text);
+            }
+
+            return NGX_ERROR;
+        }
+
+        break;
+
+    default: /* NGX_HTTP_AIRFLOW_AUTH_REDIS_SUBSCRIBE */
+        if (reply->type != AA_REPLY_ARRAY || reply->elements != 3
+            || !ngx_http_airflow_auth_redis_is(reply->element[0],
+                                               "subscribe"))
+        {
+            ngx_http_airflow_auth_redis_fail(rd, 0, "SUBSCRIBE refused: %*s",
+                                             len, text);
+            return NGX_ERROR;
+        }
+
+        break;
+    }
+
+    if (rd->setup_head == rd->setup_tail) {
+        return ngx_http_airflow_auth_redis_ready(rd);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A sentinel's answer: the master's address (then on to the master), NOAUTH
+ * (then AUTH and ask again, once), or anything else (the next sentinel).
+ */
+static ngx_int_t
+ngx_http_airflow_auth_redis_sentinel_reply(ngx_http_airflow_auth_redis_t *rd,
+    aa_reply_t *reply)
+{
+    size_t           len;
+    ngx_int_t        port;
+    ngx_addr_t       addr;
+    ngx_pool_t      *pool;
+    aa_redis_url_t  *u;
+
+    u = &rd->amcf->redis;
+
+    if (reply->type == AA_REPLY_ERROR) {
+        if (ngx_strncmp(reply->str, "NOAUTH", 6) == 0 && u->password.len
+            && !rd->authed)
+        {
+            rd->authed = 1;
+
+            if (ngx_http_airflow_auth_redis_setup_auth(rd) != NGX_OK
+                || ngx_http_airflow_auth_redis_setup_ask(rd) != NGX_OK)
+            {
+                ngx_http_airflow_auth_redis_fail(rd, 0, "out of memory");
+                return NGX_ERROR;
+            }
+
+            ngx_post_event(rd->peer.connection->write, &ngx_posted_events);
+            return NGX_OK;
+        }
+
+        len = ngx_min(reply->len, NGX_HTTP_AIRFLOW_AUTH_REDIS_SHOW_LEN);
+        ngx_http_airflow_auth_redis_fail(rd, 0, "SENTINEL refused: %*s",
+                                         len, reply->str);
+        return NGX_ERROR;
+    }
+
+    if (reply->type != AA_REPLY_ARRAY || reply->elements != 2
+        || reply->element[0]->type != AA_REPLY_STRING
+        || reply->element[1]->type != AA_REPLY_STRING)
+    {
+        ngx_http_airflow_auth_redis_fail(rd, 0, "does not know master "
+                                         "\"%V\"", (ngx_str_t *) &u->master);
+        return NGX_ERROR;
+    }
+
+    port = ngx_atoi(reply->element[1]->str, reply->element[1]->len);
+
+    if (port < 1 || port > 65535) {
+        ngx_http_airflow_auth_redis_fail(rd, 0, "gave a bad port for "
+                                         "master \"%V\"",
+                                         (ngx_str_t *) &u->master);
+        return NGX_ERROR;
+    }
+
+    /* an address literal, parsed without DNS */
+    pool = ngx_create_pool(512, rd->log);
+    if (pool == NULL) {
+        ngx_http_airflow_auth_redis_fail(rd, 0, "out of memory");
+        return NGX_ERROR;
+    }
+
+    if (ngx_parse_addr(pool, &addr, reply->element[0]->str,
+                       reply->element[0]->len)
+        != NGX_OK
+        || addr.socklen > sizeof(ngx_sockaddr_t))
+    {
+        ngx_destroy_pool(pool);
+        len = ngx_min(reply->element[0]->len,
+                      NGX_HTTP_AIRFLOW_AUTH_REDIS_SHOW_LEN);
+        ngx_http_airflow_auth_redis_fail(rd, 0, "gave \"%*s\" for master "
+                                         "\"%V\", not an IP address", len,
+                                         reply->element[0]->str,
+                                         (ngx_str_t *) &u->master);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(&rd->master, addr.sockaddr, addr.socklen);
+    rd->master_len = addr.socklen;
+
+    ngx_destroy_pool(pool);
+
+    ngx_inet_set_port(&rd->master.sockaddr, (in_port_t) port);
+
+    rd->master_name.data = rd->master_text;
+    rd->master_name.len = ngx_sock_ntop(&rd->master.sockaddr, rd->master_len,
+                                        rd->master_text,
+                                        sizeof(rd->master_text), 1);
+
+    /* the sentinel has served: on to the master, callers still queued */
+    ngx_http_airflow_auth_redis_close(rd);
+    rd->asking = 0;
+
+    if (ngx_http_airflow_auth_redis_start(rd) != NGX_OK) {
+        ngx_http_airflow_auth_redis_give_up(rd);
+    }
+
+    return NGX_DONE;
+}
+
+
+/* What a subscribed connection receives: messages and PING answers. */
+static ngx_int_t
+ngx_http_airflow_auth_redis_push(ngx_http_airflow_auth_redis_t *rd,
+    aa_reply_t *reply)
+{
+    ngx_str_t    payload;
+    aa_reply_t  *chan;
+
+    if (reply->type == AA_REPLY_ARRAY && reply->elements == 3
+        && ngx_http_airflow_auth_redis_is(reply->element[0], "message"))
+    {
+        chan = reply->element[1];
+
+        if (chan->type != AA_REPLY_STRING
+            || chan->len != rd->channel.len
+            || ngx_memcmp(chan->str, rd->channel.data, chan->len) != 0
+            || reply->element[2]->type != AA_REPLY_STRING)
+        {
+            ngx_http_airflow_auth_redis_fail(rd, 0, "message from another "
+                                             "channel");
+            return NGX_ERROR;
+        }
+
+        payload.data = reply->element[2]->str;
+        payload.len = reply->element[2]->len;
+
+        rd->message(rd->sync_data, &payload);
+
+        return NGX_OK;
+    }
+
+    if (reply->type == AA_REPLY_ARRAY && reply->elements >= 1
+        && ngx_http_airflow_auth_redis_is(reply->element[0], "pong")
+        && rd->pinging)
+    {
+        rd->pinging = 0;
+        return NGX_OK;
+    }
+
+    ngx_http_airflow_auth_redis_fail(rd, 0, "unexpected message");
+
+    return NGX_ERROR;
+}
+
+
+/* NGX_DONE when the connection, no longer wanted, was closed instead */
+static ngx_int_t
+ngx_http_airflow_auth_redis_ready(ngx_http_airflow_auth_redis_t *rd)
+{
+    ngx_connection_t  *c;
+
+    c = rd->peer.connection;
+    rd->state = NGX_HTTP_AIRFLOW_AUTH_REDIS_READY;
+
+    if (rd->failed) {
+        rd->failed = 0;
+        ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                      NGX_HTTP_AIRFLOW_AUTH_LOG "redis %V%s: %Vconnected "
+                      "again", &rd->amcf->redis_name,
+                      rd->subscriber ? " subscriber" : "", &rd->where);
+    }
+
+    if (rd->out.pos < rd->out.last) {
+        ngx_post_event(c->write, &ngx_posted_events);
+    }
+
+    ngx_http_airflow_auth_redis_set_idle(rd);
+
+    if (rd->subscriber && ngx_exiting) {
+        /* made after nginx closed the idle connections: not wanted now */
+        ngx_http_airflow_auth_redis_close(rd);
+        return NGX_DONE;
+    }
+
+    if (rd->subscriber) {
+        ngx_add_timer(&rd->ping, NGX_HTTP_AIRFLOW_AUTH_REDIS_PING);
+
+        /* whatever was published while down is lost: the owner resyncs */
+        rd->sync(rd->sync_data);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_airflow_auth_redis_awaiting(ngx_http_airflow_auth_redis_t *rd)
+{
+    return rd->setup_head < rd->setup_tail || !ngx_queue_empty(&rd->sent)
+           || rd->pinging;
+}
+
+
+/*
+ * An idle connection is one nginx may close when the worker starts exiting:
+ * a ready one with no reply outstanding, or a subscribed one.
+ */
+static void
+ngx_http_airflow_auth_redis_set_idle(ngx_http_airflow_auth_redis_t *rd)
+{
+    if (rd->peer.connection == NULL) {
+        return;
+    }
+
+    rd->peer.connection->idle =
+        rd->state == NGX_HTTP_AIRFLOW_AUTH_REDIS_READY
+        && (rd->subscriber || ngx_queue_empty(&rd->sent));
 }
 
 
@@ -695,26 +1963,100 @@ ngx_http_airflow_auth_redis_test_connect(ngx_connection_t *c)
 
 
 /*
- * Closes the connection and fails every op in flight.  Their handlers run
- * after the client is consistent again, and a command issued from one of
- * them is refused until the back-off ends.
+ * Logs (rate-limited) what failed, where ("sentinel h:p: "), and what
+ * nginx said about it, if anything.
+ */
+static void
+ngx_http_airflow_auth_redis_say(ngx_http_airflow_auth_redis_t *rd,
+    ngx_err_t err, const char *fmt, va_list args)
+{
+    u_char  *p, *last, msg[NGX_MAX_ERROR_STR];
+
+    last = msg + sizeof(msg);
+
+    p = ngx_vslprintf(msg, last, fmt, args);
+
+    if (rd->why_len) {
+        p = ngx_slprintf(p, last, " (%*s)", rd->why_len, rd->why);
+        rd->why_len = 0;
+    }
+
+    ngx_http_airflow_auth_redis_log_error(rd, err, "%V%*s", &rd->where,
+                                          p - msg, msg);
+}
+
+
+static void
+ngx_http_airflow_auth_redis_complain(ngx_http_airflow_auth_redis_t *rd,
+    ngx_err_t err, const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    ngx_http_airflow_auth_redis_say(rd, err, fmt, args);
+    va_end(args);
+}
+
+
+/*
+ * Closes the connection.  Before it was ready nothing of the callers' was
+ * sent, so for sentinel:// the next sentinel is tried with their commands
+ * still queued; otherwise every op in flight fails and new commands wait
+ * for the back-off.  Their handlers run after the client is consistent
+ * again, and a command issued from one of them is refused until the
+ * back-off ends.
  */
 static void
 ngx_http_airflow_auth_redis_fail(ngx_http_airflow_auth_redis_t *rd,
-    ngx_err_t err, const char *reason)
+    ngx_err_t err, const char *fmt, ...)
 {
-    ngx_queue_t                             failed, *q;
+    va_list     args;
+    ngx_uint_t  ready;
+
+    if (fmt) {
+        va_start(args, fmt);
+        ngx_http_airflow_auth_redis_say(rd, err, fmt, args);
+        va_end(args);
+    }
+
+    ready = (rd->state == NGX_HTTP_AIRFLOW_AUTH_REDIS_READY);
+
+    if (rd->peer.connection) {
+        /* no TLS close_notify to a peer that failed us */
+        rd->peer.connection->error = 1;
+        ngx_http_airflow_auth_redis_close(rd);
+    }
+
+    if (!ready
+        && ngx_http_airflow_auth_redis_next(rd)
+        && ngx_http_airflow_auth_redis_start(rd) == NGX_OK)
+    {
+        return;
+    }
+
+    ngx_http_airflow_auth_redis_give_up(rd);
+}
+
+
+/* No server to be had now: fail what is queued and back off. */
+static void
+ngx_http_airflow_auth_redis_give_up(ngx_http_airflow_auth_redis_t *rd)
+{
+    ngx_queue_t                              failed, *q;
     ngx_http_airflow_auth_redis_op_t        *op;
     ngx_http_airflow_auth_redis_handler_pt   handler;
-
-    if (reason) {
-        ngx_http_airflow_auth_redis_log_error(rd, err, "%s", reason);
-    }
 
     ngx_http_airflow_auth_redis_close(rd);
 
     rd->retry_at = ngx_current_msec + NGX_HTTP_AIRFLOW_AUTH_REDIS_BACKOFF;
     rd->failed = 1;
+
+    rd->out.pos = rd->out.start;
+    rd->out.last = rd->out.start;
+
+    if (rd->subscriber && !ngx_exiting && !rd->reconnect.timer_set) {
+        ngx_add_timer(&rd->reconnect, NGX_HTTP_AIRFLOW_AUTH_REDIS_BACKOFF);
+    }
 
     ngx_queue_init(&failed);
 
@@ -742,12 +2084,36 @@ ngx_http_airflow_auth_redis_fail(ngx_http_airflow_auth_redis_t *rd,
 }
 
 
+/* Closes the connection only: the callers' commands stay queued. */
 static void
 ngx_http_airflow_auth_redis_close(ngx_http_airflow_auth_redis_t *rd)
 {
-    if (rd->peer.connection) {
-        ngx_close_connection(rd->peer.connection);
+    ngx_pool_t        *pool;
+    ngx_connection_t  *c;
+
+    c = rd->peer.connection;
+
+    if (c) {
+        pool = c->pool;
+
+#if (NGX_SSL)
+        if (c->ssl) {
+            c->ssl->no_wait_shutdown = 1;
+
+            if (ngx_ssl_shutdown(c) == NGX_AGAIN) {
+                /* the close_notify did not fit: free the TLS state now */
+                c->error = 1;
+                (void) ngx_ssl_shutdown(c);
+            }
+        }
+#endif
+
+        ngx_close_connection(c);
         rd->peer.connection = NULL;
+
+        if (pool) {
+            ngx_destroy_pool(pool);
+        }
     }
 
     if (rd->reader) {
@@ -755,9 +2121,139 @@ ngx_http_airflow_auth_redis_close(ngx_http_airflow_auth_redis_t *rd)
         rd->reader = NULL;
     }
 
-    rd->out_pos = rd->out;
-    rd->out_last = rd->out;
+    rd->setup.pos = rd->setup.start;
+    rd->setup.last = rd->setup.start;
+    rd->setup_head = 0;
+    rd->setup_tail = 0;
+
+    if (rd->subscriber) {
+        /* a PING queued and never sent, or sent and never answered */
+        rd->out.pos = rd->out.start;
+        rd->out.last = rd->out.start;
+        rd->pinging = 0;
+
+        if (rd->ping.timer_set) {
+            ngx_del_timer(&rd->ping);
+        }
+    }
+
     rd->state = NGX_HTTP_AIRFLOW_AUTH_REDIS_CLOSED;
+}
+
+
+/*
+ * The writer of the connection's log: keeps the last line nginx wrote about
+ * the connection, past its "time [level] pid#tid: " head, for the next
+ * rate-limited line of ours.  Alerts (a failed system call on the socket)
+ * say something is wrong with the worker, not with Redis: they go through.
+ */
+static void
+ngx_http_airflow_auth_redis_log_writer(ngx_log_t *log, ngx_uint_t level,
+    u_char *buf, size_t len)
+{
+    u_char                         *p, *last;
+    ngx_http_airflow_auth_redis_t  *rd;
+
+    rd = log->wdata;
+    last = buf + len;
+
+    while (last > buf && (last[-1] == LF || last[-1] == CR)) {
+        last--;
+    }
+
+    p = ngx_strlchr(buf, last, ']');
+
+    if (p != NULL) {
+        for ( /* void */ ; p + 1 < last; p++) {
+            if (p[0] == ':' && p[1] == ' ') {
+                break;
+            }
+        }
+
+        p = (p + 1 < last) ? p + 2 : buf;
+
+    } else {
+        p = buf;
+    }
+
+    if (level <= NGX_LOG_ALERT) {
+        ngx_log_error(level, rd->log, 0, "%*s", (size_t) (last - p), p);
+        return;
+    }
+
+    rd->why_len = ngx_min((size_t) (last - p),
+                          NGX_HTTP_AIRFLOW_AUTH_REDIS_WHY_LEN);
+    ngx_memcpy(rd->why, p, rd->why_len);
+}
+
+
+static void
+ngx_http_airflow_auth_redis_reconnect_handler(ngx_event_t *ev)
+{
+    ngx_http_airflow_auth_redis_t  *rd;
+
+    rd = ev->data;
+
+    if (ngx_exiting || rd->state != NGX_HTTP_AIRFLOW_AUTH_REDIS_CLOSED) {
+        return;
+    }
+
+    if (ngx_http_airflow_auth_redis_begin(rd) != NGX_OK) {
+        ngx_http_airflow_auth_redis_give_up(rd);
+    }
+}
+
+
+/* A subscribed connection is silent: PING tells a dead one from a quiet. */
+static void
+ngx_http_airflow_auth_redis_ping_handler(ngx_event_t *ev)
+{
+    ngx_str_t                       argv[1];
+    ngx_http_airflow_auth_redis_t  *rd;
+
+    rd = ev->data;
+
+    if (rd->state != NGX_HTTP_AIRFLOW_AUTH_REDIS_READY || ngx_exiting) {
+        return;
+    }
+
+    if (!rd->pinging) {
+        ngx_str_set(&argv[0], "PING");
+
+        if (ngx_http_airflow_auth_redis_append(rd, &rd->out, 1, argv)
+            != NGX_OK)
+        {
+            ngx_http_airflow_auth_redis_fail(rd, 0, "out of memory");
+            return;
+        }
+
+        rd->pinging = 1;
+        ngx_post_event(rd->peer.connection->write, &ngx_posted_events);
+    }
+
+    ngx_add_timer(ev, NGX_HTTP_AIRFLOW_AUTH_REDIS_PING);
+}
+
+
+static ngx_uint_t
+ngx_http_airflow_auth_redis_is(aa_reply_t *r, const char *s)
+{
+    size_t  len;
+
+    len = ngx_strlen(s);
+
+    return (r->type == AA_REPLY_STRING || r->type == AA_REPLY_STATUS)
+           && r->len == len
+           && ngx_strncasecmp(r->str, (u_char *) s, len) == 0;
+}
+
+
+static ngx_uint_t
+ngx_http_airflow_auth_redis_is_ip(ngx_str_t *host)
+{
+    /* the URL parser keeps IPv6 literals without their brackets */
+    return ngx_strlchr(host->data, host->data + host->len, ':') != NULL
+           || ngx_inet_addr(host->data, host->len) != INADDR_NONE;
 }
 
 
@@ -779,15 +2275,18 @@ ngx_http_airflow_auth_redis_log_error(ngx_http_airflow_auth_redis_t *rd,
 
     if (rd->held) {
         ngx_log_error(NGX_LOG_ERR, rd->log, err,
-                      NGX_HTTP_AIRFLOW_AUTH_LOG "redis %V: %*s (and %ui "
+                      NGX_HTTP_AIRFLOW_AUTH_LOG "redis %V%s: %*s (and %ui "
                       "more Redis errors in the last %d s, not logged)",
-                      &rd->amcf->redis_name, p - msg, msg, rd->held,
+                      &rd->amcf->redis_name,
+                      rd->subscriber ? " subscriber" : "",
+                      p - msg, msg, rd->held,
                       NGX_HTTP_AIRFLOW_AUTH_REDIS_LOG_INTERVAL);
 
     } else {
         ngx_log_error(NGX_LOG_ERR, rd->log, err,
-                      NGX_HTTP_AIRFLOW_AUTH_LOG "redis %V: %*s",
-                      &rd->amcf->redis_name, p - msg, msg);
+                      NGX_HTTP_AIRFLOW_AUTH_LOG "redis %V%s: %*s",
+                      &rd->amcf->redis_name,
+                      rd->subscriber ? " subscriber" : "", p - msg, msg);
     }
 
     rd->logged_at = ngx_time();
