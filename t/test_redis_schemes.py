@@ -86,15 +86,16 @@ def new_session(admin_path, secret_file, secrets):
 class Server:
     """redis-server (or redis-sentinel) with any arguments, stopped by PID."""
 
-    def __init__(self, directory, args, port):
+    def __init__(self, directory, args, port, program="redis-server"):
         self.dir = str(directory)
         os.makedirs(self.dir, exist_ok=True)
         self.args = args
         self.port = port
+        self.program = program
         self.proc = None
 
     def start(self):
-        self.proc = subprocess.Popen(["redis-server"] + self.args,
+        self.proc = subprocess.Popen([self.program] + self.args,
                                      cwd=self.dir,
                                      stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL,
@@ -103,8 +104,8 @@ class Server:
                         or self.ping(), timeout=10) \
                 or self.proc.poll() is not None:
             self.stop()
-            raise RuntimeError("redis-server %s did not start:\n%s"
-                               % (self.args, self.logtail()))
+            raise RuntimeError("%s %s did not start:\n%s"
+                               % (self.program, self.args, self.logtail()))
         return self
 
     def logtail(self):
@@ -139,12 +140,12 @@ class Server:
 
 @pytest.fixture
 def servers():
-    """servers(directory, args, port) -> a started Server, stopped at the
-    end of the test."""
+    """servers(directory, args, port, program=) -> a started Server, stopped
+    at the end of the test."""
     started = []
 
-    def start(directory, args, port):
-        s = Server(directory, args, port)
+    def start(directory, args, port, program="redis-server"):
+        s = Server(directory, args, port, program)
         started.append(s)
         return s.start()
 
@@ -630,10 +631,6 @@ def test_nginx_t_names_a_sentinel_that_does_not_resolve(nginx):
 
 # -- real sentinels, and a failover ------------------------------------------
 
-def _sentinel_available():
-    return shutil.which("redis-sentinel") is not None
-
-
 class Sentinels:
     """A master, a replica and three redis-sentinel processes watching them
     (quorum 2, down after 1 s)."""
@@ -655,8 +652,8 @@ class Sentinels:
                 "sentinel failover-timeout mymaster 3000\n"
                 "sentinel parallel-syncs mymaster 1\n"
                 % (port, d, self.master.port))
-            self.sentinels.append(servers(d, [str(conf), "--sentinel"],
-                                          port))
+            self.sentinels.append(servers(d, [str(conf)], port,
+                                          program="redis-sentinel"))
         ok = wait_for(self._settled, timeout=20, interval=0.2)
         if not ok:
             raise RuntimeError("sentinels did not settle:\n"
@@ -691,7 +688,7 @@ class Sentinels:
 
 @pytest.fixture
 def sentinels(servers, tmp_path):
-    if not _sentinel_available():
+    if shutil.which("redis-sentinel") is None:
         pytest.skip("redis-sentinel is not installed and could not be "
                     "(t/install-deps installs the redis-sentinel package)")
     return Sentinels(servers, tmp_path)
