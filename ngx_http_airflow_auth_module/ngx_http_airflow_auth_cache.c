@@ -16,6 +16,7 @@
  */
 
 #include "ngx_http_airflow_auth_cache.h"
+#include "ngx_http_airflow_auth_redis.h"
 #include "ngx_http_airflow_auth_session.h"
 
 
@@ -52,6 +53,58 @@ static void ngx_http_airflow_auth_cache_remove(
     ngx_http_airflow_auth_cache_node_t *cn);
 static void *ngx_http_airflow_auth_cache_alloc(
     ngx_http_airflow_auth_cache_t *cache, size_t size);
+static ngx_uint_t ngx_http_airflow_auth_cache_usable(
+    ngx_http_airflow_auth_main_conf_t *amcf);
+static void ngx_http_airflow_auth_cache_revoked(void *data,
+    ngx_str_t *payload);
+static void ngx_http_airflow_auth_cache_resync(void *data);
+
+
+/*
+ * Starts hearing revocations; called once per worker.  Until the
+ * subscription is in place, and whenever it is down, the cache is not used.
+ */
+ngx_int_t
+ngx_http_airflow_auth_cache_init_process(
+    ngx_http_airflow_auth_main_conf_t *amcf)
+{
+    if (amcf->cache == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_airflow_auth_redis_subscribe(amcf->redis_client, NULL,
+                                        ngx_http_airflow_auth_cache_revoked,
+                                        ngx_http_airflow_auth_cache_resync,
+                                        amcf);
+}
+
+
+static ngx_uint_t
+ngx_http_airflow_auth_cache_usable(ngx_http_airflow_auth_main_conf_t *amcf)
+{
+    return amcf->cache != NULL
+           && amcf->redis_client != NULL
+           && ngx_http_airflow_auth_redis_subscribed(amcf->redis_client);
+}
+
+
+static void
+ngx_http_airflow_auth_cache_revoked(void *data, ngx_str_t *payload)
+{
+    ngx_http_airflow_auth_main_conf_t  *amcf = data;
+
+    ngx_http_airflow_auth_cache_delete(amcf, payload->data, payload->len);
+}
+
+
+/* revocations published while the subscription was down are lost */
+static void
+ngx_http_airflow_auth_cache_resync(void *data)
+{
+    ngx_http_airflow_auth_main_conf_t  *amcf = data;
+
+    ngx_http_airflow_auth_cache_flush(amcf);
+}
 
 
 char *
@@ -150,7 +203,7 @@ ngx_http_airflow_auth_cache_get(ngx_http_request_t *r,
     amcf = ngx_http_get_module_main_conf(r, ngx_http_airflow_auth_module);
     cache = amcf->cache;
 
-    if (cache == NULL || !amcf->cache_live) {
+    if (!ngx_http_airflow_auth_cache_usable(amcf)) {
         return NGX_DECLINED;
     }
 
@@ -228,7 +281,7 @@ ngx_http_airflow_auth_cache_put(ngx_http_request_t *r,
     amcf = ngx_http_get_module_main_conf(r, ngx_http_airflow_auth_module);
     cache = amcf->cache;
 
-    if (cache == NULL || !amcf->cache_live) {
+    if (!ngx_http_airflow_auth_cache_usable(amcf)) {
         return;
     }
 

@@ -13,6 +13,10 @@
 char *ngx_http_airflow_auth_cache_conf(ngx_conf_t *cf,
     ngx_http_airflow_auth_main_conf_t *amcf);
 
+/* Subscribes this worker to revocations; the cache is read only then. */
+ngx_int_t ngx_http_airflow_auth_cache_init_process(
+    ngx_http_airflow_auth_main_conf_t *amcf);
+
 /*
  * NGX_OK with the identity in ctx (vars, user, roles) when a valid entry
  * for ctx->hash is cached; NGX_DECLINED otherwise.

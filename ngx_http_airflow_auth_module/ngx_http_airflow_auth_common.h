@@ -61,7 +61,6 @@ typedef struct {
 
     /* per worker, made in init_process */
     ngx_http_airflow_auth_redis_t   *redis_client;
-    ngx_flag_t                       cache_live;    /* hears revocations */
 } ngx_http_airflow_auth_main_conf_t;
 
 

@@ -899,7 +899,7 @@ ngx_http_airflow_auth_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    return ngx_http_airflow_auth_cache_init_process(amcf);
 }
 
 

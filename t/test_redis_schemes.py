@@ -28,6 +28,10 @@ HTTP = """\
     airflow_auth_redis_timeout 1s;
 """
 
+# These count what the command connection asks the sentinels and logs; the
+# session cache's subscriber is a second connection that would ask too.
+COMMAND_ONLY = HTTP + "    airflow_auth_session_cache off;\n"
+
 NOT_IP_MASTER = "redis-master.example"
 
 
@@ -535,7 +539,7 @@ def test_sentinel_url_reaches_the_master_it_names(
         nginx, upstream, servers, tmp_path, fake_sentinel, new_session):
     master = plain_redis(servers, tmp_path / "m")
     s = fake_sentinel(("127.0.0.1", master.port))
-    ng = nginx(http=HTTP, subst={"redis": sentinel_url([s.port])})
+    ng = nginx(http=COMMAND_ONLY, subst={"redis": sentinel_url([s.port])})
     cookie = new_session("redis://127.0.0.1:%d/0" % master.port)
 
     assert get(ng, "/x", cookie).status == 200, ng.error_log()[-2000:]
@@ -550,7 +554,7 @@ def test_a_replica_named_by_a_sentinel_is_skipped_for_the_next_sentinel(
         "--replicaof", "127.0.0.1", str(master.port)])
     stale = fake_sentinel(("127.0.0.1", replica.port))
     good = fake_sentinel(("127.0.0.1", master.port))
-    ng = nginx(http=HTTP, subst={"redis": sentinel_url([stale.port,
+    ng = nginx(http=COMMAND_ONLY, subst={"redis": sentinel_url([stale.port,
                                                         good.port])})
     cookie = new_session("redis://127.0.0.1:%d/0" % master.port)
 
@@ -607,13 +611,13 @@ def test_a_sentinel_gets_the_password_only_after_noauth(
     cookie = new_session("redis://:%s@127.0.0.1:%d/3" % (password,
                                                          master.port))
 
-    ng = nginx(http=HTTP, subst={"redis": sentinel_url(
+    ng = nginx(http=COMMAND_ONLY, subst={"redis": sentinel_url(
         [locked.port], auth=":%s@" % password, db=3)})
     assert get(ng, "/x", cookie).status == 200, ng.error_log()[-2000:]
     assert [c[0] for c in locked.names()] == ["SENTINEL", "AUTH",
                                               "SENTINEL"]
 
-    ng2 = nginx(http=HTTP, subst={"redis": sentinel_url(
+    ng2 = nginx(http=COMMAND_ONLY, subst={"redis": sentinel_url(
         [open_one.port], auth=":%s@" % password, db=3)})
     assert get(ng2, "/x", cookie).status == 200, ng2.error_log()[-2000:]
     assert [c[0] for c in open_one.names()] == ["SENTINEL"]
@@ -698,7 +702,7 @@ def test_a_session_works_through_real_sentinels_the_first_one_dead(
         nginx, upstream, sentinels, new_session):
     url = sentinels.url(dead_first=True)
     dead = url.split("//", 1)[1].split(",", 1)[0]
-    ng = nginx(http=HTTP, subst={"redis": url})
+    ng = nginx(http=COMMAND_ONLY, subst={"redis": url})
     cookie = new_session(url)
 
     resp = get(ng, "/x", cookie)
