@@ -9,8 +9,11 @@
  * which refreshes the record and the entry.  So a busy session costs one
  * Redis GET per tenth of the idle timeout, whatever its request rate.
  *
- * Revocations reach every instance as Redis pub/sub messages and delete
- * the entry.  While a worker cannot hear them (its subscription is down)
+ * Revocations reach every instance as Redis pub/sub messages and turn the
+ * entry into a tombstone: a GET that was already on its way when the
+ * session was deleted may answer after the message, and must not put the
+ * session back.  A tombstone outlives any GET in flight (the Redis timeout,
+ * plus a margin) and then goes.  While a worker cannot hear them (its subscription is down)
  * it does not read the cache, and when the subscription comes back the
  * whole cache is dropped at once by moving to a new generation.
  */
@@ -25,6 +28,7 @@ typedef struct {
     ngx_queue_t                        queue;    /* least recently used */
     ngx_uint_t                         generation;
     time_t                             valid_until;
+    ngx_uint_t                         revoked;   /* a tombstone */
     u_short                            len[NGX_HTTP_AIRFLOW_AUTH_NVARS];
     u_char                             data[1];  /* hash, then the values */
 } ngx_http_airflow_auth_cache_node_t;
@@ -212,8 +216,8 @@ ngx_http_airflow_auth_cache_get(ngx_http_request_t *r,
     cn = ngx_http_airflow_auth_cache_find(cache, ctx->hash,
                                           AA_REDIS_HASH_LEN);
 
-    if (cn == NULL || cn->valid_until <= ngx_time()) {
-        if (cn) {
+    if (cn == NULL || cn->revoked || cn->valid_until <= ngx_time()) {
+        if (cn && cn->valid_until <= ngx_time()) {
             ngx_http_airflow_auth_cache_remove(cache, cn);
         }
 
@@ -310,6 +314,12 @@ ngx_http_airflow_auth_cache_put(ngx_http_request_t *r,
     cn = ngx_http_airflow_auth_cache_find(cache, ctx->hash,
                                           AA_REDIS_HASH_LEN);
     if (cn) {
+        if (cn->revoked && cn->valid_until > ngx_time()) {
+            /* revoked while this GET was on its way */
+            ngx_shmtx_unlock(&cache->shpool->mutex);
+            return;
+        }
+
         ngx_http_airflow_auth_cache_remove(cache, cn);
     }
 
@@ -331,6 +341,7 @@ ngx_http_airflow_auth_cache_put(ngx_http_request_t *r,
     cn->sn.node.key = ngx_crc32_short(cn->data, AA_REDIS_HASH_LEN);
     cn->generation = cache->sh->generation;
     cn->valid_until = until;
+    cn->revoked = 0;
 
     ngx_rbtree_insert(&cache->sh->rbtree, &cn->sn.node);
     ngx_queue_insert_head(&cache->sh->queue, &cn->queue);
@@ -343,6 +354,7 @@ void
 ngx_http_airflow_auth_cache_delete(ngx_http_airflow_auth_main_conf_t *amcf,
     u_char *hash, size_t len)
 {
+    time_t                               until;
     ngx_http_airflow_auth_cache_t       *cache;
     ngx_http_airflow_auth_cache_node_t  *cn;
 
@@ -352,12 +364,34 @@ ngx_http_airflow_auth_cache_delete(ngx_http_airflow_auth_main_conf_t *amcf,
         return;
     }
 
+    until = ngx_time() + (time_t) (amcf->redis_timeout / 1000) + 2;
+
     ngx_shmtx_lock(&cache->shpool->mutex);
 
     cn = ngx_http_airflow_auth_cache_find(cache, hash, len);
-    if (cn) {
-        ngx_http_airflow_auth_cache_remove(cache, cn);
+
+    if (cn == NULL) {
+        cn = ngx_http_airflow_auth_cache_alloc(cache,
+                       offsetof(ngx_http_airflow_auth_cache_node_t, data)
+                       + AA_REDIS_HASH_LEN);
+        if (cn == NULL) {
+            ngx_shmtx_unlock(&cache->shpool->mutex);
+            return;
+        }
+
+        ngx_memcpy(cn->data, hash, len);
+        ngx_memzero(cn->len, sizeof(cn->len));
+        cn->sn.str.data = cn->data;
+        cn->sn.str.len = len;
+        cn->sn.node.key = ngx_crc32_short(cn->data, len);
+        cn->generation = cache->sh->generation;
+
+        ngx_rbtree_insert(&cache->sh->rbtree, &cn->sn.node);
+        ngx_queue_insert_head(&cache->sh->queue, &cn->queue);
     }
+
+    cn->revoked = 1;
+    cn->valid_until = until;
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
 }

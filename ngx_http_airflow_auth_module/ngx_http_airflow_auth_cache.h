@@ -28,7 +28,10 @@ ngx_int_t ngx_http_airflow_auth_cache_get(ngx_http_request_t *r,
 void ngx_http_airflow_auth_cache_put(ngx_http_request_t *r,
     ngx_http_airflow_auth_ctx_t *ctx);
 
-/* Drops one session, by its hex hash (logout, revocation message). */
+/*
+ * Forgets one session, by its hex hash (logout, revocation message), and
+ * keeps a GET already in flight from caching it again.
+ */
 void ngx_http_airflow_auth_cache_delete(
     ngx_http_airflow_auth_main_conf_t *amcf, u_char *hash, size_t len);
 

@@ -180,3 +180,23 @@ def test_a_cached_session_keeps_working_while_redis_hangs(nginx, redis,
         assert get(ng, "/x", cold).status == 503
     finally:
         redis.resume()
+
+
+def test_a_revocation_heard_before_a_late_get_keeps_it_out_of_the_cache(
+        nginx, redis, sealer, session):
+    # A GET sent just before a DEL may answer after the revocation message;
+    # here the record still exists when the message comes, as for that GET.
+    ng = nginx()
+    settle(ng, redis)
+    c = session("alice", roles=["Viewer"])
+    h = session_key(sealer.keyring.parse_cookie(c)).split("s:", 1)[1]
+
+    redis.cli("PUBLISH", "airflow_auth:inv", h)
+    time.sleep(0.2)
+
+    gets = redis.calls("get")
+    assert get(ng, "/x", c).status == 200
+    assert get(ng, "/x", c).status == 200
+
+    # both asked Redis: the first answer was not allowed into the cache
+    assert redis.calls("get") == gets + 2
