@@ -74,7 +74,7 @@ ngx_http_airflow_auth_endpoint(ngx_http_request_t *r,
 {
     ngx_str_t  msg;
 
-    switch (ngx_http_airflow_auth_endpoint_match(r)) {
+    switch (ctx->endpoint) {
 
     case NGX_HTTP_AIRFLOW_AUTH_EP_LOGIN:
         return ngx_http_airflow_auth_login(r);
