@@ -23,9 +23,9 @@ ngx_http_airflow_auth_endpoint_e ngx_http_airflow_auth_endpoint_match(
     ngx_http_request_t *r);
 
 /*
- * Serves the endpoint in ctx->endpoint (ctx->step says how far it got).  NGX_AGAIN while Redis is asked,
- * NGX_DONE once the response went out, or an HTTP status for nginx to
- * finalize with.
+ * Serves the endpoint in ctx->endpoint (ctx->step says how far it got).
+ * NGX_AGAIN while Redis is asked, NGX_DONE once the response went out, or
+ * an HTTP status for nginx to finalize with.
  */
 ngx_int_t ngx_http_airflow_auth_endpoint(ngx_http_request_t *r,
     ngx_http_airflow_auth_ctx_t *ctx);
