@@ -13,9 +13,11 @@
  * entry into a tombstone: a GET that was already on its way when the
  * session was deleted may answer after the message, and must not put the
  * session back.  A tombstone outlives any GET in flight (the Redis timeout,
- * plus a margin) and then goes.  While a worker cannot hear them (its subscription is down)
- * it does not read the cache, and when the subscription comes back the
- * whole cache is dropped at once by moving to a new generation.
+ * plus a margin) and then goes.
+ *
+ * While a worker cannot hear revocations (its subscription is down) it
+ * does not read the cache, and when the subscription comes back the whole
+ * cache is dropped at once by moving to a new generation.
  */
 
 #include "ngx_http_airflow_auth_cache.h"
@@ -176,14 +178,16 @@ ngx_http_airflow_auth_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_queue_init(&cache->sh->queue);
     cache->sh->generation = 1;
 
-    len = sizeof(" in airflow_auth session cache \"\"") + shm_zone->shm.name.len;
+    len = sizeof(" in airflow_auth session cache \"\"")
+          + shm_zone->shm.name.len;
 
     cache->shpool->log_ctx = ngx_slab_alloc(cache->shpool, len);
     if (cache->shpool->log_ctx == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_sprintf(cache->shpool->log_ctx, " in airflow_auth session cache \"%V\"%Z",
+    ngx_sprintf(cache->shpool->log_ctx,
+                " in airflow_auth session cache \"%V\"%Z",
                 &shm_zone->shm.name);
 
     cache->shpool->log_nomem = 0;
@@ -250,7 +254,8 @@ ngx_http_airflow_auth_cache_get(ngx_http_request_t *r,
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
 
-    ctx->session.user = *(aa_str_t *) &ctx->vars[NGX_HTTP_AIRFLOW_AUTH_VAR_USER];
+    ctx->session.user =
+        *(aa_str_t *) &ctx->vars[NGX_HTTP_AIRFLOW_AUTH_VAR_USER];
 
     a.alloc = ngx_http_airflow_auth_palloc;
     a.data = r->pool;

@@ -23,9 +23,12 @@
 #define NGX_HTTP_AIRFLOW_AUTH_LOG  "airflow_auth: "
 
 
-typedef struct ngx_http_airflow_auth_redis_s     ngx_http_airflow_auth_redis_t;
-typedef struct ngx_http_airflow_auth_redis_op_s  ngx_http_airflow_auth_redis_op_t;
-typedef struct ngx_http_airflow_auth_cache_s     ngx_http_airflow_auth_cache_t;
+typedef struct ngx_http_airflow_auth_redis_s
+    ngx_http_airflow_auth_redis_t;
+typedef struct ngx_http_airflow_auth_redis_op_s
+    ngx_http_airflow_auth_redis_op_t;
+typedef struct ngx_http_airflow_auth_cache_s
+    ngx_http_airflow_auth_cache_t;
 
 
 typedef struct {

@@ -65,7 +65,10 @@ int aa_redis_url_parse(const u_char *url, size_t len, aa_alloc_t *a,
 /* hex(SHA-256(id)) into out[AA_REDIS_HASH_LEN]; AA_ERROR if hashing fails. */
 int aa_redis_session_hash(const u_char *id, size_t id_len, u_char *out);
 
-/* prefix "s:" hash, prefix "u:" user, prefix "sid:" idp ":" sid, prefix "inv" */
+/*
+ * prefix "s:" hash, prefix "u:" user, prefix "sid:" idp ":" sid,
+ * prefix "inv"
+ */
 int aa_redis_key_session(const aa_str_t *prefix, const u_char *hash,
     aa_alloc_t *a, aa_str_t *key);
 int aa_redis_key_user(const aa_str_t *prefix, const aa_str_t *user,

@@ -30,7 +30,8 @@
 #define AA_SEAL_VERSION       1
 #define AA_SEAL_IV_LEN        12
 #define AA_SEAL_TAG_LEN       16
-#define AA_SEAL_OVERHEAD      (1 + AA_KID_LEN + AA_SEAL_IV_LEN + AA_SEAL_TAG_LEN)
+#define AA_SEAL_OVERHEAD                                                      \
+    (1 + AA_KID_LEN + AA_SEAL_IV_LEN + AA_SEAL_TAG_LEN)
 
 
 typedef struct {
