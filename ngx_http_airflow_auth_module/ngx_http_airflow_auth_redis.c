@@ -1,5 +1,7 @@
 /*
- * The worker's Redis connections, driven by nginx events.
+ * The worker's Redis connections, driven by nginx events: the engine, and
+ * the client's API but for airflow_auth_redis itself (the _conf.c file)
+ * and the subscription (the _sub.c file).
  *
  * One connection per worker carries every command, pipelined: commands are
  * appended to an output buffer that the write handler flushes, and replies
@@ -9,19 +11,12 @@
  *
  * A connection is made in steps: the TCP connect; for rediss:// a TLS
  * handshake, after which the certificate is checked against the CA and the
- * host name; then the connection's own setup commands (AUTH, SELECT, ROLE,
- * SUBSCRIBE), sent from a buffer of their own.  Callers' commands wait in
- * the output buffer until setup has succeeded, so a connection that fails
- * before it is ready has sent nothing of theirs.
- *
- * sentinel:// adds a step in front: the sentinels are asked in order, over
- * the same machinery, for the master's address (SENTINEL
- * get-master-addr-by-name; AUTH with the URL's credentials only after a
- * sentinel answers NOAUTH, as they are the master's).  The address given is
- * an IP literal, so no DNS is needed at run time; the master must say
- * "master" to ROLE.  Any failure before the connection is ready moves on to
- * the next sentinel with the callers' commands still queued.  Every new
- * connection asks again, which is how a failover is followed.
+ * host name (ngx_http_airflow_auth_redis_tls.c); then the connection's own
+ * setup commands (AUTH, SELECT, ROLE, SUBSCRIBE), sent from a buffer of
+ * their own.  Callers' commands wait in the output buffer until setup has
+ * succeeded, so a connection that fails before it is ready has sent
+ * nothing of theirs.  sentinel:// adds a step in front, asking the
+ * sentinels for the master (ngx_http_airflow_auth_redis_sentinel.c).
  *
  * Failures (refused connect, timeout, EOF, protocol error, AUTH refused,
  * no usable sentinel) close the connection, fail every op in flight, and
@@ -31,19 +26,12 @@
  * about the connection (connect(), TLS) are caught and folded into that one
  * rate-limited line.
  *
- * The subscriber, made only when asked for, is a second client on the same
- * URL whose setup ends with SUBSCRIBE.  It reconnects from a timer rather
- * than on demand, sends PING while idle to notice a peer that vanished, and
- * calls sync() whenever the subscription is made, since messages published
- * meanwhile are lost.
- *
  * Neither connection holds up a graceful shutdown: an idle one is marked
  * c->idle, so nginx closes it as the worker starts exiting, and the timers
  * of the subscriber are cancelable.
  */
 
-#include "ngx_http_airflow_auth_redis.h"
-#include "ngx_http_airflow_auth_session.h"
+#include "ngx_http_airflow_auth_redis_int.h"
 
 
 #define NGX_HTTP_AIRFLOW_AUTH_REDIS_BACKOFF       1000
@@ -51,169 +39,25 @@
 #define NGX_HTTP_AIRFLOW_AUTH_REDIS_MAX_OPS       65536
 #define NGX_HTTP_AIRFLOW_AUTH_REDIS_MAX_OUT       (8 * 1024 * 1024)
 #define NGX_HTTP_AIRFLOW_AUTH_REDIS_READ_BUF      16384
-#define NGX_HTTP_AIRFLOW_AUTH_REDIS_PING          10000
-#define NGX_HTTP_AIRFLOW_AUTH_REDIS_MAX_SETUP     8
-#define NGX_HTTP_AIRFLOW_AUTH_REDIS_WHY_LEN       256
-#define NGX_HTTP_AIRFLOW_AUTH_REDIS_SHOW_LEN      128
-
-#define NGX_HTTP_AIRFLOW_AUTH_REDIS_CA_BUNDLE                                 \
-    "/etc/ssl/certs/ca-certificates.crt"
-#define NGX_HTTP_AIRFLOW_AUTH_REDIS_VERIFY_DEPTH  10
 
 
-typedef enum {
-    NGX_HTTP_AIRFLOW_AUTH_REDIS_CLOSED = 0,
-    NGX_HTTP_AIRFLOW_AUTH_REDIS_CONNECTING,
-    NGX_HTTP_AIRFLOW_AUTH_REDIS_HANDSHAKE,
-    NGX_HTTP_AIRFLOW_AUTH_REDIS_SETUP,
-    NGX_HTTP_AIRFLOW_AUTH_REDIS_READY
-} ngx_http_airflow_auth_redis_state_e;
-
-
-/* what a setup command's reply must look like */
-typedef enum {
-    NGX_HTTP_AIRFLOW_AUTH_REDIS_AUTH = 1,
-    NGX_HTTP_AIRFLOW_AUTH_REDIS_SELECT,
-    NGX_HTTP_AIRFLOW_AUTH_REDIS_ROLE,
-    NGX_HTTP_AIRFLOW_AUTH_REDIS_ASK,
-    NGX_HTTP_AIRFLOW_AUTH_REDIS_SUBSCRIBE
-} ngx_http_airflow_auth_redis_setup_e;
-
-
-typedef struct {
-    u_char                                  *start;
-    u_char                                  *pos;
-    u_char                                  *last;
-    u_char                                  *end;
-} ngx_http_airflow_auth_redis_buf_t;
-
-
-struct ngx_http_airflow_auth_redis_op_s {
-    ngx_queue_t                              queue;
-    ngx_http_airflow_auth_redis_handler_pt   handler;
-    void                                    *data;
-};
-
-
-struct ngx_http_airflow_auth_redis_s {
-    ngx_http_airflow_auth_main_conf_t       *amcf;
-    ngx_pool_t                              *pool;
-    ngx_log_t                               *log;
-
-    /* the connection's log: catches nginx's own lines about it */
-    ngx_log_t                                conn_log;
-    u_char                                   why[
-                                        NGX_HTTP_AIRFLOW_AUTH_REDIS_WHY_LEN];
-    size_t                                   why_len;
-
-    ngx_peer_connection_t                    peer;
-    ngx_http_airflow_auth_redis_state_e      state;
-    aa_resp_reader_t                        *reader;
-
-    /* which server the connection goes to, for sentinel:// */
-    ngx_uint_t                               sentinel;
-    ngx_sockaddr_t                           master;
-    socklen_t                                master_len;
-    ngx_str_t                                master_name;
-    u_char                                   master_text[NGX_SOCKADDR_STRLEN];
-
-    /* "sentinel 127.0.0.1:26379: " in front of what is logged */
-    ngx_str_t                                where;
-    u_char                                   where_text[320];
-
-    ngx_http_airflow_auth_redis_buf_t        setup;
-    u_char                                   setup_kind[
-                                        NGX_HTTP_AIRFLOW_AUTH_REDIS_MAX_SETUP];
-    ngx_uint_t                               setup_head;
-    ngx_uint_t                               setup_tail;
-
-    ngx_queue_t                              sent;
-    ngx_queue_t                              free;
-    ngx_uint_t                               nops;
-    ngx_http_airflow_auth_redis_buf_t        out;
-
-    ngx_msec_t                               retry_at;
-    time_t                                   logged_at;
-    ngx_uint_t                               held;
-
-    /* the subscriber, hung off the command client */
-    ngx_http_airflow_auth_redis_t           *sub;
-    ngx_str_t                                channel;
-    ngx_http_airflow_auth_redis_message_pt   message;
-    ngx_http_airflow_auth_redis_sync_pt      sync;
-    void                                    *sync_data;
-    ngx_event_t                              reconnect;
-    ngx_event_t                              ping;
-
-    unsigned                                 failed:1;
-    unsigned                                 asking:1;
-    unsigned                                 authed:1;
-    unsigned                                 subscriber:1;
-    unsigned                                 pinging:1;
-};
-
-
-static ngx_int_t ngx_http_airflow_auth_redis_resolve(ngx_conf_t *cf,
-    aa_redis_host_t *h, ngx_addr_t *addr);
-static ngx_int_t ngx_http_airflow_auth_redis_query(ngx_conf_t *cf,
-    u_char *p, u_char *end, ngx_str_t *ca);
-static ngx_int_t ngx_http_airflow_auth_redis_sentinel_conf(ngx_conf_t *cf,
-    ngx_http_airflow_auth_main_conf_t *amcf);
-#if (NGX_SSL)
-static ngx_int_t ngx_http_airflow_auth_redis_tls_conf(ngx_conf_t *cf,
-    ngx_http_airflow_auth_main_conf_t *amcf, ngx_str_t *ca);
-#endif
-static ngx_http_airflow_auth_redis_t *ngx_http_airflow_auth_redis_new(
-    ngx_pool_t *pool, ngx_log_t *log,
-    ngx_http_airflow_auth_main_conf_t *amcf);
 static void ngx_http_airflow_auth_redis_free(ngx_http_airflow_auth_redis_t *rd);
-static ngx_int_t ngx_http_airflow_auth_redis_begin(
-    ngx_http_airflow_auth_redis_t *rd);
-static ngx_int_t ngx_http_airflow_auth_redis_start(
-    ngx_http_airflow_auth_redis_t *rd);
-static ngx_uint_t ngx_http_airflow_auth_redis_next(
-    ngx_http_airflow_auth_redis_t *rd);
 static ngx_int_t ngx_http_airflow_auth_redis_connect(
     ngx_http_airflow_auth_redis_t *rd);
 static ngx_int_t ngx_http_airflow_auth_redis_setup_commands(
     ngx_http_airflow_auth_redis_t *rd);
-static ngx_int_t ngx_http_airflow_auth_redis_setup_add(
-    ngx_http_airflow_auth_redis_t *rd, ngx_uint_t kind, size_t argc,
-    const ngx_str_t *argv);
-static ngx_int_t ngx_http_airflow_auth_redis_setup_auth(
-    ngx_http_airflow_auth_redis_t *rd);
-static ngx_int_t ngx_http_airflow_auth_redis_setup_ask(
-    ngx_http_airflow_auth_redis_t *rd);
 static ngx_http_airflow_auth_redis_op_t *ngx_http_airflow_auth_redis_queue(
     ngx_http_airflow_auth_redis_t *rd, size_t argc, const ngx_str_t *argv,
     ngx_http_airflow_auth_redis_handler_pt handler, void *data);
-static ngx_int_t ngx_http_airflow_auth_redis_append(
-    ngx_http_airflow_auth_redis_t *rd, ngx_http_airflow_auth_redis_buf_t *b,
-    size_t argc, const ngx_str_t *argv);
 static ngx_int_t ngx_http_airflow_auth_redis_reserve(
     ngx_http_airflow_auth_redis_t *rd, ngx_http_airflow_auth_redis_buf_t *b,
     size_t len);
-static void ngx_http_airflow_auth_redis_write_handler(ngx_event_t *wev);
-static void ngx_http_airflow_auth_redis_connected(
-    ngx_http_airflow_auth_redis_t *rd);
-#if (NGX_SSL)
-static void ngx_http_airflow_auth_redis_tls_start(
-    ngx_http_airflow_auth_redis_t *rd);
-static void ngx_http_airflow_auth_redis_tls_done(ngx_connection_t *c);
-static ngx_int_t ngx_http_airflow_auth_redis_tls_check_host(
-    ngx_http_airflow_auth_redis_t *rd, ngx_connection_t *c);
-#endif
 static void ngx_http_airflow_auth_redis_send(ngx_http_airflow_auth_redis_t *rd);
 static ngx_int_t ngx_http_airflow_auth_redis_flush(
     ngx_http_airflow_auth_redis_t *rd, ngx_http_airflow_auth_redis_buf_t *b);
-static void ngx_http_airflow_auth_redis_read_handler(ngx_event_t *rev);
 static ngx_int_t ngx_http_airflow_auth_redis_dispatch(
     ngx_http_airflow_auth_redis_t *rd);
 static ngx_int_t ngx_http_airflow_auth_redis_setup_reply(
-    ngx_http_airflow_auth_redis_t *rd, aa_reply_t *reply);
-static ngx_int_t ngx_http_airflow_auth_redis_sentinel_reply(
-    ngx_http_airflow_auth_redis_t *rd, aa_reply_t *reply);
-static ngx_int_t ngx_http_airflow_auth_redis_push(
     ngx_http_airflow_auth_redis_t *rd, aa_reply_t *reply);
 static ngx_int_t ngx_http_airflow_auth_redis_ready(
     ngx_http_airflow_auth_redis_t *rd);
@@ -226,353 +70,8 @@ static void ngx_http_airflow_auth_redis_say(ngx_http_airflow_auth_redis_t *rd,
     ngx_err_t err, const char *fmt, va_list args);
 static void ngx_http_airflow_auth_redis_complain(
     ngx_http_airflow_auth_redis_t *rd, ngx_err_t err, const char *fmt, ...);
-static void ngx_http_airflow_auth_redis_fail(ngx_http_airflow_auth_redis_t *rd,
-    ngx_err_t err, const char *fmt, ...);
-static void ngx_http_airflow_auth_redis_give_up(
-    ngx_http_airflow_auth_redis_t *rd);
-static void ngx_http_airflow_auth_redis_close(
-    ngx_http_airflow_auth_redis_t *rd);
 static void ngx_http_airflow_auth_redis_log_writer(ngx_log_t *log,
     ngx_uint_t level, u_char *buf, size_t len);
-static void ngx_http_airflow_auth_redis_reconnect_handler(ngx_event_t *ev);
-static void ngx_http_airflow_auth_redis_ping_handler(ngx_event_t *ev);
-static ngx_uint_t ngx_http_airflow_auth_redis_is(aa_reply_t *r,
-    const char *s);
-static ngx_uint_t ngx_http_airflow_auth_redis_is_ip(ngx_str_t *host);
-
-
-/*
- * airflow_auth_redis: parses the URL and resolves every address once, at
- * configuration time.  rediss:// takes one parameter, ?ca=/path: the
- * certificates to verify the server with instead of the system's.
- */
-char *
-ngx_http_airflow_auth_redis_conf(ngx_conf_t *cf,
-    ngx_http_airflow_auth_main_conf_t *amcf, ngx_str_t *url)
-{
-    u_char         *q;
-    ngx_str_t       spec, ca;
-    ngx_url_t       u;
-    ngx_uint_t      tls;
-    aa_alloc_t      a;
-    aa_redis_url_t *ru;
-    char            err[256];
-
-    a.alloc = ngx_http_airflow_auth_palloc;
-    a.data = cf->pool;
-    ru = &amcf->redis;
-
-    spec = *url;
-    ngx_str_null(&ca);
-
-    tls = url->len > sizeof("rediss://") - 1
-          && ngx_strncasecmp(url->data, (u_char *) "rediss://",
-                             sizeof("rediss://") - 1) == 0;
-
-    /* a '?' in a password must be written %3F, as in any URL */
-    q = ngx_strlchr(url->data, url->data + url->len, '?');
-
-    if (q != NULL && tls) {
-        spec.len = q - url->data;
-
-        if (ngx_http_airflow_auth_redis_query(cf, q + 1, url->data + url->len,
-                                              &ca)
-            != NGX_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
-
-    } else if (q != NULL && url->data + url->len - q > 3
-               && ngx_strncmp(q + 1, "ca=", 3) == 0)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"airflow_auth_redis\": ?ca= is for rediss:// "
-                           "URLs only");
-        return NGX_CONF_ERROR;
-    }
-
-    /* the URL may hold a password: it is never echoed into the log */
-    if (aa_redis_url_parse(spec.data, spec.len, &a, ru, err, sizeof(err))
-        != AA_OK)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"airflow_auth_redis\": %s", err);
-        return NGX_CONF_ERROR;
-    }
-
-    amcf->redis_url = *url;
-
-    if (ru->scheme == AA_REDIS_SENTINEL) {
-        if (ngx_http_airflow_auth_redis_sentinel_conf(cf, amcf) != NGX_OK) {
-            return NGX_CONF_ERROR;
-        }
-
-        return NGX_CONF_OK;
-    }
-
-    ngx_memzero(&u, sizeof(ngx_url_t));
-
-    if (ru->scheme == AA_REDIS_UNIX) {
-        u.url.len = sizeof("unix:") - 1 + ru->path.len;
-        u.url.data = ngx_pnalloc(cf->pool, u.url.len);
-        if (u.url.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_memcpy(ngx_cpymem(u.url.data, "unix:", sizeof("unix:") - 1),
-                   ru->path.data, ru->path.len);
-
-        if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"airflow_auth_redis\": cannot use \"%V\": %s",
-                               &u.url, u.err ? u.err : "no address");
-            return NGX_CONF_ERROR;
-        }
-
-        amcf->redis_addr = &u.addrs[0];
-        amcf->redis_name = u.url;
-
-        return NGX_CONF_OK;
-    }
-
-    amcf->redis_addr = ngx_pcalloc(cf->pool, sizeof(ngx_addr_t));
-    if (amcf->redis_addr == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_http_airflow_auth_redis_resolve(cf, &ru->hosts[0],
-                                            amcf->redis_addr)
-        != NGX_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    amcf->redis_name = amcf->redis_addr->name;
-
-    if (ru->scheme != AA_REDIS_TLS) {
-        return NGX_CONF_OK;
-    }
-
-#if (NGX_SSL)
-
-    if (ngx_http_airflow_auth_redis_tls_conf(cf, amcf, &ca) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-
-#else
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "\"airflow_auth_redis\": rediss:// needs nginx built "
-                       "with SSL support");
-    return NGX_CONF_ERROR;
-
-#endif
-}
-
-
-/* host:port to one address; addr->name is "host:port" for the logs */
-static ngx_int_t
-ngx_http_airflow_auth_redis_resolve(ngx_conf_t *cf, aa_redis_host_t *h,
-    ngx_addr_t *addr)
-{
-    u_char     *p;
-    ngx_url_t   u;
-
-    ngx_memzero(&u, sizeof(ngx_url_t));
-
-    u.url.len = h->host.len + sizeof("[]:65535") - 1;
-    u.url.data = ngx_pnalloc(cf->pool, u.url.len);
-    if (u.url.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_strlchr(h->host.data, h->host.data + h->host.len, ':')
-        ? ngx_sprintf(u.url.data, "[%*s]:%d", h->host.len, h->host.data,
-                      h->port)
-        : ngx_sprintf(u.url.data, "%*s:%d", h->host.len, h->host.data,
-                      h->port);
-    u.url.len = p - u.url.data;
-
-    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"airflow_auth_redis\": cannot use \"%V\": %s",
-                           &u.url, u.err ? u.err : "no address");
-        return NGX_ERROR;
-    }
-
-    *addr = u.addrs[0];
-    addr->name = u.url;
-
-    return NGX_OK;
-}
-
-
-/*
- * The query of a rediss:// URL.  Nothing of it is echoed: a password with
- * a raw '?' would put part of itself here.
- */
-static ngx_int_t
-ngx_http_airflow_auth_redis_query(ngx_conf_t *cf, u_char *p, u_char *end,
-    ngx_str_t *ca)
-{
-    u_char  *q;
-
-    if (end - p < 4 || ngx_strncmp(p, "ca=", 3) != 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"airflow_auth_redis\": rediss:// takes only "
-                           "the ?ca=/path/to/ca.pem parameter (write a '?' "
-                           "in a password as %%3F)");
-        return NGX_ERROR;
-    }
-
-    p += 3;
-
-    for (q = p; q < end; q++) {
-        if (*q < 0x20 || *q == 0x7f || *q == '&') {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"airflow_auth_redis\": the ?ca= path holds "
-                               "a control character or '&'");
-            return NGX_ERROR;
-        }
-    }
-
-    /* OpenSSL reads a C string */
-    ca->len = end - p;
-    ca->data = ngx_pnalloc(cf->pool, ca->len + 1);
-    if (ca->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(ca->data, p, ca->len);
-    ca->data[ca->len] = '\0';
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_airflow_auth_redis_sentinel_conf(ngx_conf_t *cf,
-    ngx_http_airflow_auth_main_conf_t *amcf)
-{
-    u_char          *p;
-    size_t           i, len;
-    aa_redis_url_t  *ru;
-
-    ru = &amcf->redis;
-
-    amcf->redis_sentinels = ngx_pcalloc(cf->pool,
-                                        ru->nhosts * sizeof(ngx_addr_t));
-    if (amcf->redis_sentinels == NULL) {
-        return NGX_ERROR;
-    }
-
-    len = sizeof("sentinel://") - 1 + ru->master.len;
-
-    for (i = 0; i < ru->nhosts; i++) {
-        if (ngx_http_airflow_auth_redis_resolve(cf, &ru->hosts[i],
-                                                &amcf->redis_sentinels[i])
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        len += amcf->redis_sentinels[i].name.len + 1;
-    }
-
-    /* sentinel://h:p,h:p/master, without the credentials */
-    amcf->redis_name.data = ngx_pnalloc(cf->pool, len);
-    if (amcf->redis_name.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(amcf->redis_name.data, "sentinel://",
-                   sizeof("sentinel://") - 1);
-
-    for (i = 0; i < ru->nhosts; i++) {
-        if (i) {
-            *p++ = ',';
-        }
-
-        p = ngx_cpymem(p, amcf->redis_sentinels[i].name.data,
-                       amcf->redis_sentinels[i].name.len);
-    }
-
-    *p++ = '/';
-    p = ngx_cpymem(p, ru->master.data, ru->master.len);
-
-    amcf->redis_name.len = p - amcf->redis_name.data;
-    amcf->redis_addr = NULL;
-
-    return NGX_OK;
-}
-
-
-#if (NGX_SSL)
-
-/*
- * The client TLS context: TLS 1.2 or 1.3, the server's certificate checked
- * against ca (default: the system's bundle) once the handshake is done.
- */
-static ngx_int_t
-ngx_http_airflow_auth_redis_tls_conf(ngx_conf_t *cf,
-    ngx_http_airflow_auth_main_conf_t *amcf, ngx_str_t *ca)
-{
-    ngx_str_t            file;
-    ngx_ssl_t           *ssl;
-    ngx_pool_cleanup_t  *cln;
-
-    ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
-    if (ssl == NULL) {
-        return NGX_ERROR;
-    }
-
-    ssl->log = cf->log;
-
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_ssl_create(ssl, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL) != NGX_OK) {
-        if (ssl->ctx) {
-            SSL_CTX_free(ssl->ctx);
-        }
-
-        return NGX_ERROR;
-    }
-
-    cln->handler = ngx_ssl_cleanup_ctx;
-    cln->data = ssl;
-
-    /* the output buffer may move between a short write and its retry */
-    SSL_CTX_set_mode(ssl->ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-
-    if (ca->len) {
-        file = *ca;
-
-    } else {
-        ngx_str_set(&file, NGX_HTTP_AIRFLOW_AUTH_REDIS_CA_BUNDLE);
-    }
-
-    if (ngx_ssl_trusted_certificate(cf, ssl, &file,
-                                    NGX_HTTP_AIRFLOW_AUTH_REDIS_VERIFY_DEPTH)
-        != NGX_OK)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"airflow_auth_redis\": cannot load the CA "
-                           "certificates from \"%V\"%s", &file,
-                           ca->len ? "" : " (give others with ?ca=/path)");
-        return NGX_ERROR;
-    }
-
-    amcf->redis_ssl = ssl;
-
-    return NGX_OK;
-}
-
-#endif
 
 
 ngx_http_airflow_auth_redis_t *
@@ -583,7 +82,7 @@ ngx_http_airflow_auth_redis_create(ngx_cycle_t *cycle,
 }
 
 
-static ngx_http_airflow_auth_redis_t *
+ngx_http_airflow_auth_redis_t *
 ngx_http_airflow_auth_redis_new(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_airflow_auth_main_conf_t *amcf)
 {
@@ -724,84 +223,8 @@ ngx_http_airflow_auth_redis_cancel(ngx_http_airflow_auth_redis_op_t *op)
 }
 
 
-ngx_int_t
-ngx_http_airflow_auth_redis_subscribe(ngx_http_airflow_auth_redis_t *rd,
-    ngx_str_t *channel, ngx_http_airflow_auth_redis_message_pt message,
-    ngx_http_airflow_auth_redis_sync_pt sync, void *data)
-{
-    aa_str_t                        key;
-    aa_alloc_t                      a;
-    ngx_http_airflow_auth_redis_t  *sub;
-
-    if (rd->subscriber || rd->sub != NULL || message == NULL || sync == NULL)
-    {
-        ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
-                      NGX_HTTP_AIRFLOW_AUTH_LOG "redis: one subscription "
-                      "per client, with both handlers");
-        return NGX_ERROR;
-    }
-
-    sub = ngx_http_airflow_auth_redis_new(rd->pool, rd->log, rd->amcf);
-    if (sub == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (channel != NULL) {
-        sub->channel.data = ngx_pstrdup(rd->pool, channel);
-        if (sub->channel.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        sub->channel.len = channel->len;
-
-    } else {
-        a.alloc = ngx_http_airflow_auth_palloc;
-        a.data = rd->pool;
-
-        if (aa_redis_key_channel((aa_str_t *) &rd->amcf->prefix, &a, &key)
-            != AA_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        sub->channel.data = key.data;
-        sub->channel.len = key.len;
-    }
-
-    sub->subscriber = 1;
-    sub->message = message;
-    sub->sync = sync;
-    sub->sync_data = data;
-
-    sub->reconnect.handler = ngx_http_airflow_auth_redis_reconnect_handler;
-    sub->reconnect.data = sub;
-    sub->reconnect.log = rd->log;
-    sub->reconnect.cancelable = 1;
-
-    sub->ping.handler = ngx_http_airflow_auth_redis_ping_handler;
-    sub->ping.data = sub;
-    sub->ping.log = rd->log;
-    sub->ping.cancelable = 1;
-
-    rd->sub = sub;
-
-    /* connect from the event loop, whatever phase the caller is in */
-    ngx_add_timer(&sub->reconnect, 1);
-
-    return NGX_OK;
-}
-
-
-ngx_uint_t
-ngx_http_airflow_auth_redis_subscribed(ngx_http_airflow_auth_redis_t *rd)
-{
-    return rd->sub != NULL
-           && rd->sub->state == NGX_HTTP_AIRFLOW_AUTH_REDIS_READY;
-}
-
-
 /* A new connection: the first sentinel is asked first, every time. */
-static ngx_int_t
+ngx_int_t
 ngx_http_airflow_auth_redis_begin(ngx_http_airflow_auth_redis_t *rd)
 {
     rd->sentinel = 0;
@@ -815,7 +238,7 @@ ngx_http_airflow_auth_redis_begin(ngx_http_airflow_auth_redis_t *rd)
  * Connects to the server at hand or, when that fails at once, to the next
  * one there is; NGX_DECLINED when none is left.
  */
-static ngx_int_t
+ngx_int_t
 ngx_http_airflow_auth_redis_start(ngx_http_airflow_auth_redis_t *rd)
 {
     ngx_int_t  rc;
@@ -831,22 +254,6 @@ ngx_http_airflow_auth_redis_start(ngx_http_airflow_auth_redis_t *rd)
             return NGX_DECLINED;
         }
     }
-}
-
-
-/* After a failure before the connection was ready: what to try next. */
-static ngx_uint_t
-ngx_http_airflow_auth_redis_next(ngx_http_airflow_auth_redis_t *rd)
-{
-    if (rd->amcf->redis.scheme != AA_REDIS_SENTINEL) {
-        return 0;
-    }
-
-    /* a sentinel that failed, or whose master did: the next sentinel */
-    rd->sentinel++;
-    rd->asking = 1;
-
-    return rd->sentinel < rd->amcf->redis.nhosts;
 }
 
 
@@ -1008,7 +415,7 @@ ngx_http_airflow_auth_redis_setup_commands(ngx_http_airflow_auth_redis_t *rd)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_airflow_auth_redis_setup_add(ngx_http_airflow_auth_redis_t *rd,
     ngx_uint_t kind, size_t argc, const ngx_str_t *argv)
 {
@@ -1028,7 +435,7 @@ ngx_http_airflow_auth_redis_setup_add(ngx_http_airflow_auth_redis_t *rd,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_airflow_auth_redis_setup_auth(ngx_http_airflow_auth_redis_t *rd)
 {
     size_t           n;
@@ -1054,22 +461,6 @@ ngx_http_airflow_auth_redis_setup_auth(ngx_http_airflow_auth_redis_t *rd)
     return ngx_http_airflow_auth_redis_setup_add(rd,
                                         NGX_HTTP_AIRFLOW_AUTH_REDIS_AUTH,
                                         n, argv);
-}
-
-
-static ngx_int_t
-ngx_http_airflow_auth_redis_setup_ask(ngx_http_airflow_auth_redis_t *rd)
-{
-    ngx_str_t  argv[3];
-
-    ngx_str_set(&argv[0], "SENTINEL");
-    ngx_str_set(&argv[1], "get-master-addr-by-name");
-    argv[2].data = rd->amcf->redis.master.data;
-    argv[2].len = rd->amcf->redis.master.len;
-
-    return ngx_http_airflow_auth_redis_setup_add(rd,
-                                        NGX_HTTP_AIRFLOW_AUTH_REDIS_ASK,
-                                        3, argv);
 }
 
 
@@ -1110,7 +501,7 @@ ngx_http_airflow_auth_redis_queue(ngx_http_airflow_auth_redis_t *rd,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_airflow_auth_redis_append(ngx_http_airflow_auth_redis_t *rd,
     ngx_http_airflow_auth_redis_buf_t *b, size_t argc, const ngx_str_t *argv)
 {
@@ -1192,7 +583,7 @@ ngx_http_airflow_auth_redis_reserve(ngx_http_airflow_auth_redis_t *rd,
 }
 
 
-static void
+void
 ngx_http_airflow_auth_redis_write_handler(ngx_event_t *wev)
 {
     ngx_connection_t               *c;
@@ -1232,7 +623,7 @@ ngx_http_airflow_auth_redis_write_handler(ngx_event_t *wev)
 
 
 /* Connected (and through TLS): the setup commands go out. */
-static void
+void
 ngx_http_airflow_auth_redis_connected(ngx_http_airflow_auth_redis_t *rd)
 {
     ngx_connection_t  *c;
@@ -1253,145 +644,6 @@ ngx_http_airflow_auth_redis_connected(ngx_http_airflow_auth_redis_t *rd)
 
     ngx_http_airflow_auth_redis_send(rd);
 }
-
-
-#if (NGX_SSL)
-
-static void
-ngx_http_airflow_auth_redis_tls_start(ngx_http_airflow_auth_redis_t *rd)
-{
-    ngx_int_t          rc;
-    ngx_str_t         *host;
-    ngx_connection_t  *c;
-
-    c = rd->peer.connection;
-    host = (ngx_str_t *) &rd->amcf->redis.hosts[0].host;
-
-    rd->state = NGX_HTTP_AIRFLOW_AUTH_REDIS_HANDSHAKE;
-
-    /* ngx_ssl_create_connection() allocates from the connection's pool */
-    c->pool = ngx_create_pool(512, &rd->conn_log);
-    if (c->pool == NULL) {
-        ngx_http_airflow_auth_redis_fail(rd, 0, "out of memory");
-        return;
-    }
-
-    if (ngx_ssl_create_connection(rd->amcf->redis_ssl, c, NGX_SSL_CLIENT)
-        != NGX_OK)
-    {
-        ngx_http_airflow_auth_redis_fail(rd, 0, "cannot start TLS");
-        return;
-    }
-
-    /* SNI carries a host name, never an address (RFC 6066); host is a C
-     * string, as the URL parser makes them */
-    if (!ngx_http_airflow_auth_redis_is_ip(host)
-        && SSL_set_tlsext_host_name(c->ssl->connection, (char *) host->data)
-           == 0)
-    {
-        ngx_http_airflow_auth_redis_fail(rd, 0, "cannot set the TLS server "
-                                         "name");
-        return;
-    }
-
-    rc = ngx_ssl_handshake(c);
-
-    if (rc == NGX_AGAIN) {
-        /* the connect timeout goes on covering the handshake */
-        if (!c->write->timer_set) {
-            ngx_add_timer(c->write, rd->amcf->redis_timeout);
-        }
-
-        c->ssl->handler = ngx_http_airflow_auth_redis_tls_done;
-        return;
-    }
-
-    ngx_http_airflow_auth_redis_tls_done(c);
-}
-
-
-static void
-ngx_http_airflow_auth_redis_tls_done(ngx_connection_t *c)
-{
-    long                            rc;
-    ngx_http_airflow_auth_redis_t  *rd;
-
-    rd = c->data;
-
-    if (!c->ssl->handshaked) {
-        if (c->write->timedout || c->read->timedout) {
-            ngx_http_airflow_auth_redis_fail(rd, NGX_ETIMEDOUT,
-                                             "TLS handshake timed out");
-
-        } else {
-            ngx_http_airflow_auth_redis_fail(rd, 0, "TLS handshake failed");
-        }
-
-        return;
-    }
-
-    rc = SSL_get_verify_result(c->ssl->connection);
-
-    if (rc != X509_V_OK) {
-        ngx_http_airflow_auth_redis_fail(rd, 0,
-                                         "certificate verify failed: %s",
-                                         X509_verify_cert_error_string(rc));
-        return;
-    }
-
-    if (ngx_http_airflow_auth_redis_tls_check_host(rd, c) != NGX_OK) {
-        ngx_http_airflow_auth_redis_fail(rd, 0, "certificate does not match "
-                                         "host \"%s\"",
-                                         rd->amcf->redis.hosts[0].host.data);
-        return;
-    }
-
-    c->read->handler = ngx_http_airflow_auth_redis_read_handler;
-    c->write->handler = ngx_http_airflow_auth_redis_write_handler;
-
-    /* the handshake may have read ahead past its last record */
-    ngx_post_event(c->read, &ngx_posted_events);
-
-    ngx_http_airflow_auth_redis_connected(rd);
-}
-
-
-/*
- * ngx_ssl_check_host() matches DNS names only, so an address in the URL is
- * matched against the certificate's IP address entries instead.
- */
-static ngx_int_t
-ngx_http_airflow_auth_redis_tls_check_host(ngx_http_airflow_auth_redis_t *rd,
-    ngx_connection_t *c)
-{
-    int         rc;
-    X509       *cert;
-    ngx_str_t  *host;
-
-    host = (ngx_str_t *) &rd->amcf->redis.hosts[0].host;
-
-    if (!ngx_http_airflow_auth_redis_is_ip(host)) {
-        return ngx_ssl_check_host(c, host);
-    }
-
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-    cert = SSL_get1_peer_certificate(c->ssl->connection);
-#else
-    cert = SSL_get_peer_certificate(c->ssl->connection);
-#endif
-
-    if (cert == NULL) {
-        return NGX_ERROR;
-    }
-
-    rc = X509_check_ip_asc(cert, (const char *) host->data, 0);
-
-    X509_free(cert);
-
-    return rc == 1 ? NGX_OK : NGX_ERROR;
-}
-
-#endif
 
 
 /*
@@ -1475,7 +727,7 @@ ngx_http_airflow_auth_redis_flush(ngx_http_airflow_auth_redis_t *rd,
 }
 
 
-static void
+void
 ngx_http_airflow_auth_redis_read_handler(ngx_event_t *rev)
 {
     ssize_t                         n;
@@ -1727,154 +979,6 @@ ngx_http_airflow_auth_redis_setup_reply(ngx_http_airflow_auth_redis_t *rd,
 }
 
 
-/*
- * A sentinel's answer: the master's address (then on to the master), NOAUTH
- * (then AUTH and ask again, once), or anything else (the next sentinel).
- */
-static ngx_int_t
-ngx_http_airflow_auth_redis_sentinel_reply(ngx_http_airflow_auth_redis_t *rd,
-    aa_reply_t *reply)
-{
-    size_t           len;
-    ngx_int_t        port;
-    ngx_addr_t       addr;
-    ngx_pool_t      *pool;
-    aa_redis_url_t  *u;
-
-    u = &rd->amcf->redis;
-
-    if (reply->type == AA_REPLY_ERROR) {
-        if (ngx_strncmp(reply->str, "NOAUTH", 6) == 0 && u->password.len
-            && !rd->authed)
-        {
-            rd->authed = 1;
-
-            if (ngx_http_airflow_auth_redis_setup_auth(rd) != NGX_OK
-                || ngx_http_airflow_auth_redis_setup_ask(rd) != NGX_OK)
-            {
-                ngx_http_airflow_auth_redis_fail(rd, 0, "out of memory");
-                return NGX_ERROR;
-            }
-
-            ngx_post_event(rd->peer.connection->write, &ngx_posted_events);
-            return NGX_OK;
-        }
-
-        len = ngx_min(reply->len, NGX_HTTP_AIRFLOW_AUTH_REDIS_SHOW_LEN);
-        ngx_http_airflow_auth_redis_fail(rd, 0, "SENTINEL refused: %*s",
-                                         len, reply->str);
-        return NGX_ERROR;
-    }
-
-    if (reply->type != AA_REPLY_ARRAY || reply->elements != 2
-        || reply->element[0]->type != AA_REPLY_STRING
-        || reply->element[1]->type != AA_REPLY_STRING)
-    {
-        ngx_http_airflow_auth_redis_fail(rd, 0, "does not know master "
-                                         "\"%V\"", (ngx_str_t *) &u->master);
-        return NGX_ERROR;
-    }
-
-    port = ngx_atoi(reply->element[1]->str, reply->element[1]->len);
-
-    if (port < 1 || port > 65535) {
-        ngx_http_airflow_auth_redis_fail(rd, 0, "gave a bad port for "
-                                         "master \"%V\"",
-                                         (ngx_str_t *) &u->master);
-        return NGX_ERROR;
-    }
-
-    /* an address literal, parsed without DNS */
-    pool = ngx_create_pool(512, rd->log);
-    if (pool == NULL) {
-        ngx_http_airflow_auth_redis_fail(rd, 0, "out of memory");
-        return NGX_ERROR;
-    }
-
-    if (ngx_parse_addr(pool, &addr, reply->element[0]->str,
-                       reply->element[0]->len)
-        != NGX_OK
-        || addr.socklen > sizeof(ngx_sockaddr_t))
-    {
-        ngx_destroy_pool(pool);
-        len = ngx_min(reply->element[0]->len,
-                      NGX_HTTP_AIRFLOW_AUTH_REDIS_SHOW_LEN);
-        ngx_http_airflow_auth_redis_fail(rd, 0, "gave \"%*s\" for master "
-                                         "\"%V\", not an IP address", len,
-                                         reply->element[0]->str,
-                                         (ngx_str_t *) &u->master);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(&rd->master, addr.sockaddr, addr.socklen);
-    rd->master_len = addr.socklen;
-
-    ngx_destroy_pool(pool);
-
-    ngx_inet_set_port(&rd->master.sockaddr, (in_port_t) port);
-
-    rd->master_name.data = rd->master_text;
-    rd->master_name.len = ngx_sock_ntop(&rd->master.sockaddr, rd->master_len,
-                                        rd->master_text,
-                                        sizeof(rd->master_text), 1);
-
-    /* the sentinel has served: on to the master, callers still queued */
-    ngx_http_airflow_auth_redis_close(rd);
-    rd->asking = 0;
-
-    if (ngx_http_airflow_auth_redis_start(rd) != NGX_OK) {
-        ngx_http_airflow_auth_redis_give_up(rd);
-    }
-
-    return NGX_DONE;
-}
-
-
-/* What a subscribed connection receives: messages and PING answers. */
-static ngx_int_t
-ngx_http_airflow_auth_redis_push(ngx_http_airflow_auth_redis_t *rd,
-    aa_reply_t *reply)
-{
-    ngx_str_t    payload;
-    aa_reply_t  *chan;
-
-    if (reply->type == AA_REPLY_ARRAY && reply->elements == 3
-        && ngx_http_airflow_auth_redis_is(reply->element[0], "message"))
-    {
-        chan = reply->element[1];
-
-        if (chan->type != AA_REPLY_STRING
-            || chan->len != rd->channel.len
-            || ngx_memcmp(chan->str, rd->channel.data, chan->len) != 0
-            || reply->element[2]->type != AA_REPLY_STRING)
-        {
-            ngx_http_airflow_auth_redis_fail(rd, 0, "message from another "
-                                             "channel");
-            return NGX_ERROR;
-        }
-
-        payload.data = reply->element[2]->str;
-        payload.len = reply->element[2]->len;
-
-        rd->message(rd->sync_data, &payload);
-
-        return NGX_OK;
-    }
-
-    if (reply->type == AA_REPLY_ARRAY && reply->elements >= 1
-        && ngx_http_airflow_auth_redis_is(reply->element[0], "pong")
-        && rd->pinging)
-    {
-        rd->pinging = 0;
-        return NGX_OK;
-    }
-
-    ngx_http_airflow_auth_redis_fail(rd, 0, "unexpected message");
-
-    return NGX_ERROR;
-}
-
-
 /* NGX_DONE when the connection, no longer wanted, was closed instead */
 static ngx_int_t
 ngx_http_airflow_auth_redis_ready(ngx_http_airflow_auth_redis_t *rd)
@@ -2006,7 +1110,7 @@ ngx_http_airflow_auth_redis_complain(ngx_http_airflow_auth_redis_t *rd,
  * again, and a command issued from one of them is refused until the
  * back-off ends.
  */
-static void
+void
 ngx_http_airflow_auth_redis_fail(ngx_http_airflow_auth_redis_t *rd,
     ngx_err_t err, const char *fmt, ...)
 {
@@ -2039,7 +1143,7 @@ ngx_http_airflow_auth_redis_fail(ngx_http_airflow_auth_redis_t *rd,
 
 
 /* No server to be had now: fail what is queued and back off. */
-static void
+void
 ngx_http_airflow_auth_redis_give_up(ngx_http_airflow_auth_redis_t *rd)
 {
     ngx_queue_t                              failed, *q;
@@ -2085,7 +1189,7 @@ ngx_http_airflow_auth_redis_give_up(ngx_http_airflow_auth_redis_t *rd)
 
 
 /* Closes the connection only: the callers' commands stay queued. */
-static void
+void
 ngx_http_airflow_auth_redis_close(ngx_http_airflow_auth_redis_t *rd)
 {
     ngx_pool_t        *pool;
@@ -2187,55 +1291,7 @@ ngx_http_airflow_auth_redis_log_writer(ngx_log_t *log, ngx_uint_t level,
 }
 
 
-static void
-ngx_http_airflow_auth_redis_reconnect_handler(ngx_event_t *ev)
-{
-    ngx_http_airflow_auth_redis_t  *rd;
-
-    rd = ev->data;
-
-    if (ngx_exiting || rd->state != NGX_HTTP_AIRFLOW_AUTH_REDIS_CLOSED) {
-        return;
-    }
-
-    if (ngx_http_airflow_auth_redis_begin(rd) != NGX_OK) {
-        ngx_http_airflow_auth_redis_give_up(rd);
-    }
-}
-
-
-/* A subscribed connection is silent: PING tells a dead one from a quiet. */
-static void
-ngx_http_airflow_auth_redis_ping_handler(ngx_event_t *ev)
-{
-    ngx_str_t                       argv[1];
-    ngx_http_airflow_auth_redis_t  *rd;
-
-    rd = ev->data;
-
-    if (rd->state != NGX_HTTP_AIRFLOW_AUTH_REDIS_READY || ngx_exiting) {
-        return;
-    }
-
-    if (!rd->pinging) {
-        ngx_str_set(&argv[0], "PING");
-
-        if (ngx_http_airflow_auth_redis_append(rd, &rd->out, 1, argv)
-            != NGX_OK)
-        {
-            ngx_http_airflow_auth_redis_fail(rd, 0, "out of memory");
-            return;
-        }
-
-        rd->pinging = 1;
-        ngx_post_event(rd->peer.connection->write, &ngx_posted_events);
-    }
-
-    ngx_add_timer(ev, NGX_HTTP_AIRFLOW_AUTH_REDIS_PING);
-}
-
-
-static ngx_uint_t
+ngx_uint_t
 ngx_http_airflow_auth_redis_is(aa_reply_t *r, const char *s)
 {
     size_t  len;
@@ -2245,15 +1301,6 @@ ngx_http_airflow_auth_redis_is(aa_reply_t *r, const char *s)
     return (r->type == AA_REPLY_STRING || r->type == AA_REPLY_STATUS)
            && r->len == len
            && ngx_strncasecmp(r->str, (u_char *) s, len) == 0;
-}
-
-
-static ngx_uint_t
-ngx_http_airflow_auth_redis_is_ip(ngx_str_t *host)
-{
-    /* the URL parser keeps IPv6 literals without their brackets */
-    return ngx_strlchr(host->data, host->data + host->len, ':') != NULL
-           || ngx_inet_addr(host->data, host->len) != INADDR_NONE;
 }
 
 
