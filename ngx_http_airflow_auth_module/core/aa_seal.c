@@ -37,6 +37,7 @@
 static int aa_hkdf(const u_char *secret, size_t len, const char *info,
     u_char *out, size_t out_len);
 static int aa_key_derive(aa_key_t *key, const u_char *secret, size_t len);
+static int aa_key_mac(aa_keyring_t *kr, size_t i);
 static int aa_keyring_line(aa_keyring_t *kr, const u_char *p, size_t len,
     size_t lineno, char *err, size_t errlen);
 static int aa_cookie_macs(const aa_keyring_t *kr, const u_char *id,
@@ -152,6 +153,10 @@ aa_keyring_line(aa_keyring_t *kr, const u_char *p, size_t len, size_t lineno,
 
     OPENSSL_cleanse(secret, sizeof(secret));
 
+    if (rc == AA_OK) {
+        rc = aa_key_mac(kr, kr->nkeys);
+    }
+
     if (rc != AA_OK) {
         aa_set_err(err, errlen, "line %zu: key derivation failed", lineno);
         return AA_ERROR;
@@ -170,7 +175,8 @@ aa_keyring_load(aa_keyring_t *kr, const u_char *text, size_t len,
     size_t         lineno;
     const u_char  *p, *end, *eol, *s, *e;
 
-    aa_keyring_wipe(kr);
+    /* kr may hold garbage: nothing in it is freed here */
+    memset(kr, 0, sizeof(aa_keyring_t));
 
     p = text;
     end = text + len;
@@ -220,27 +226,10 @@ failed:
 }
 
 
-void
-aa_keyring_wipe(aa_keyring_t *kr)
-{
-    OPENSSL_cleanse(kr, sizeof(aa_keyring_t));
-}
-
-
-int
-aa_session_id_new(u_char *id)
-{
-    return RAND_bytes(id, AA_SESSION_ID_LEN) == 1 ? AA_OK : AA_ERROR;
-}
-
-
-/* HMAC-SHA256(mac_key, id) under each of the first n keys of the ring. */
+/* Keys HMAC-SHA256 with key i, once. */
 static int
-aa_cookie_macs(const aa_keyring_t *kr, const u_char *id,
-    u_char macs[][AA_MAC_LEN], size_t n)
+aa_key_mac(aa_keyring_t *kr, size_t i)
 {
-    int           rc;
-    size_t        i, mac_len;
     EVP_MAC      *mac;
     OSSL_PARAM    params[2];
     EVP_MAC_CTX  *ctx;
@@ -261,34 +250,67 @@ aa_cookie_macs(const aa_keyring_t *kr, const u_char *id,
                                                  (char *) "SHA256", 0);
     params[1] = OSSL_PARAM_construct_end();
 
-    rc = AA_ERROR;
+    if (EVP_MAC_init(ctx, kr->keys[i].mac_key, sizeof(kr->keys[i].mac_key),
+                     params)
+        != 1)
+    {
+        EVP_MAC_CTX_free(ctx);
+        return AA_ERROR;
+    }
 
-    for (i = 0; i < n; i++) {
-        if (EVP_MAC_init(ctx, kr->keys[i].mac_key,
-                         sizeof(kr->keys[i].mac_key), params)
-            != 1)
-        {
-            goto failed;
-        }
+    kr->mac[i] = ctx;
 
-        if (EVP_MAC_update(ctx, id, AA_SESSION_ID_LEN) != 1) {
-            goto failed;
-        }
+    return AA_OK;
+}
 
-        if (EVP_MAC_final(ctx, macs[i], &mac_len, AA_MAC_LEN) != 1
-            || mac_len != AA_MAC_LEN)
-        {
-            goto failed;
+
+void
+aa_keyring_wipe(aa_keyring_t *kr)
+{
+    size_t  i;
+
+    for (i = 0; i < AA_MAX_KEYS; i++) {
+        if (kr->mac[i]) {
+            EVP_MAC_CTX_free(kr->mac[i]);
         }
     }
 
-    rc = AA_OK;
+    OPENSSL_cleanse(kr, sizeof(aa_keyring_t));
+}
 
-failed:
 
-    EVP_MAC_CTX_free(ctx);
+int
+aa_session_id_new(u_char *id)
+{
+    return RAND_bytes(id, AA_SESSION_ID_LEN) == 1 ? AA_OK : AA_ERROR;
+}
 
-    return rc;
+
+/*
+ * HMAC-SHA256(mac_key, id) under each of the first n keys of the ring.
+ * EVP_MAC_init() with no key starts over with the key the context has.
+ */
+static int
+aa_cookie_macs(const aa_keyring_t *kr, const u_char *id,
+    u_char macs[][AA_MAC_LEN], size_t n)
+{
+    size_t        i, mac_len;
+    EVP_MAC_CTX  *ctx;
+
+    for (i = 0; i < n; i++) {
+        ctx = kr->mac[i];
+
+        if (ctx == NULL
+            || EVP_MAC_init(ctx, NULL, 0, NULL) != 1
+            || EVP_MAC_update(ctx, id, AA_SESSION_ID_LEN) != 1
+            || EVP_MAC_final(ctx, macs[i], &mac_len, AA_MAC_LEN) != 1
+            || mac_len != AA_MAC_LEN)
+        {
+            return AA_ERROR;
+        }
+    }
+
+    return AA_OK;
 }
 
 

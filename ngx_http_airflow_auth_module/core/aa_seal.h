@@ -42,8 +42,14 @@ typedef struct {
 
 
 typedef struct {
-    aa_key_t        keys[AA_MAX_KEYS];
-    size_t          nkeys;
+    aa_key_t                keys[AA_MAX_KEYS];
+    size_t                  nkeys;
+
+    /*
+     * An HMAC context per key, keyed once at load: a cookie check reuses
+     * it instead of fetching the algorithm and keying HMAC every time.
+     */
+    struct evp_mac_ctx_st  *mac[AA_MAX_KEYS];
 } aa_keyring_t;
 
 
@@ -51,7 +57,9 @@ typedef struct {
  * Parses the secret file's text: one base64 key per line (either alphabet),
  * blank lines and lines starting with '#' ignored, CR LF accepted.  Fails
  * with a message in err for a short key, bad base64, too many keys or no
- * key at all.
+ * key at all.  kr may be uninitialised; a loaded ring holds OpenSSL
+ * contexts, so every successful load is paired with aa_keyring_wipe(),
+ * which frees them and cleanses the keys.
  */
 int aa_keyring_load(aa_keyring_t *kr, const u_char *text, size_t len,
     char *err, size_t errlen);

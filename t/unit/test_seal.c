@@ -149,6 +149,7 @@ key_file_with_comments_blank_lines_and_crlf_loads(void **state)
     /* the first key of the file is the first of the ring: it seals */
     load_ring(&one, KEY_NEW);
     assert_memory_equal(&kr.keys[0], &one.keys[0], sizeof(aa_key_t));
+    aa_keyring_wipe(&one);
 
     load_ring(&one, KEY_OLD "\n");
     assert_memory_equal(&kr.keys[1], &one.keys[0], sizeof(aa_key_t));
@@ -216,6 +217,7 @@ key_file_holds_at_most_sixteen_keys(void **state)
                                      sizeof(err)),
                      AA_OK);
     assert_int_equal(kr.nkeys, AA_MAX_KEYS);
+    aa_keyring_wipe(&kr);
 
     len += snprintf(text + len, sizeof(text) - len, "%s\n", KEY_NEW);
 
@@ -244,6 +246,7 @@ key_longer_than_1024_bytes_is_refused(void **state)
                                      sizeof(err)),
                      AA_OK);
     assert_int_equal(kr.nkeys, 1);
+    aa_keyring_wipe(&kr);
 
     len = aa_base64url_encode((u_char *) text, key, 1025);
     assert_int_equal(aa_keyring_load(&kr, (u_char *) text, len, err,
