@@ -19,6 +19,8 @@ static ngx_int_t ngx_http_airflow_auth_decide(ngx_http_request_t *r,
     ngx_http_airflow_auth_ctx_t *ctx);
 static ngx_int_t ngx_http_airflow_auth_has_role(ngx_http_request_t *r,
     ngx_http_airflow_auth_ctx_t *ctx);
+static ngx_uint_t ngx_http_airflow_auth_roles_hold(ngx_str_t *roles,
+    ngx_str_t *role);
 static ngx_int_t ngx_http_airflow_auth_forbid(ngx_http_request_t *r,
     ngx_http_airflow_auth_ctx_t *ctx);
 static ngx_int_t ngx_http_airflow_auth_unauthenticated(ngx_http_request_t *r);
@@ -146,12 +148,46 @@ ngx_http_airflow_auth_has_role(ngx_http_request_t *r,
     role = alcf->require_roles->elts;
 
     for (i = 0; i < alcf->require_roles->nelts; i++) {
-        if (aa_strlist_has(&ctx->session.roles, role[i].data, role[i].len)) {
+        if (ngx_http_airflow_auth_roles_hold(
+                &ctx->vars[NGX_HTTP_AIRFLOW_AUTH_VAR_ROLES], &role[i]))
+        {
             return NGX_OK;
         }
     }
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * Whether the comma-joined roles, as the upstream gets them, hold role.
+ * One form serves a session read from Redis and one from the cache alike;
+ * a role name never holds a comma (the mapping and the CLI refuse one).
+ */
+static ngx_uint_t
+ngx_http_airflow_auth_roles_hold(ngx_str_t *roles, ngx_str_t *role)
+{
+    u_char  *p, *end, *comma;
+
+    p = roles->data;
+    end = roles->data + roles->len;
+
+    while (p < end) {
+        comma = ngx_strlchr(p, end, ',');
+        if (comma == NULL) {
+            comma = end;
+        }
+
+        if ((size_t) (comma - p) == role->len
+            && ngx_strncmp(p, role->data, role->len) == 0)
+        {
+            return 1;
+        }
+
+        p = comma + 1;
+    }
+
+    return 0;
 }
 
 

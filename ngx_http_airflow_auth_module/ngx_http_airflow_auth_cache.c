@@ -203,7 +203,6 @@ ngx_http_airflow_auth_cache_get(ngx_http_request_t *r,
     u_char                              *p, *copy;
     size_t                               total;
     ngx_uint_t                           i;
-    aa_alloc_t                           a;
     ngx_http_airflow_auth_cache_t       *cache;
     ngx_http_airflow_auth_main_conf_t   *amcf;
     ngx_http_airflow_auth_cache_node_t  *cn;
@@ -257,19 +256,7 @@ ngx_http_airflow_auth_cache_get(ngx_http_request_t *r,
     ctx->session.user =
         *(aa_str_t *) &ctx->vars[NGX_HTTP_AIRFLOW_AUTH_VAR_USER];
 
-    a.alloc = ngx_http_airflow_auth_palloc;
-    a.data = r->pool;
-
-    if (aa_strlist_split(ctx->vars[NGX_HTTP_AIRFLOW_AUTH_VAR_ROLES].data,
-                         ctx->vars[NGX_HTTP_AIRFLOW_AUTH_VAR_ROLES].len, &a,
-                         &ctx->session.roles)
-        != AA_OK)
-    {
-        return NGX_DECLINED;
-    }
-
     ctx->identity = 1;
-    ctx->cached = 1;
 
     return NGX_OK;
 }

@@ -119,7 +119,6 @@ typedef struct {
 
     unsigned                         has_cookie:1;
     unsigned                         identity:1;
-    unsigned                         cached:1;
 } ngx_http_airflow_auth_ctx_t;
 
 

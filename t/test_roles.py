@@ -158,3 +158,30 @@ def test_require_role_at_http_level_config_is_per_location(nginx, upstream,
 
     assert get(ng, "/ops/x", c).status == 200
     assert get(ng, "/admins/x", c).status == 403
+
+
+@pytest.mark.parametrize("cache", ["on", "off"])
+def test_a_role_that_only_contains_the_required_name_does_not_pass(
+        nginx, upstream, session, cache):
+    # Roles are matched whole: "SuperAdmin", "Admins", "Admi" and "dmin"
+    # are not "Admin", whether the session comes from Redis or the cache.
+    ng = nginx(http=AUTH_HTTP + ("" if cache == "on"
+                                 else "    airflow_auth_session_cache off;\n"),
+               server="""\
+        location / {
+            airflow_auth on;
+            proxy_pass http://@upstream@;
+        }
+        location /admin/ {
+            airflow_auth on;
+            airflow_auth_require_role Admin;
+            proxy_pass http://@upstream@;
+        }
+""")
+    near = session("eve", roles=["SuperAdmin", "Admins", "Admi", "dmin"])
+    real = session("ada", roles=["Viewer", "Admin"])
+    for c in (near, real):
+        assert get(ng, "/warm", c).status == 200   # cached when on
+
+    assert get(ng, "/admin/x", near).status == 403
+    assert get(ng, "/admin/x", real).status == 200
